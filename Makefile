@@ -1,0 +1,27 @@
+# One virtual environment outside the checkout, created when missing and reused otherwise.
+VENV ?= $(HOME)/.venvs/gan-lightning
+PYTHON ?= python3
+DATA ?= ../shared/data
+BIN := $(VENV)/bin
+DEPS_STAMP := $(VENV)/.deps-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: setup test train
+
+## setup: create the virtual environment (first time only) and install gan-lightning into it
+setup: $(DEPS_STAMP)
+	@$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . 2>&1 | grep -v "is ignored" || true
+	@$(BIN)/python -c "import gan_lightning, sys; print('gan-lightning', gan_lightning.__version__, 'in', sys.prefix)"
+
+$(DEPS_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	rm -f $(VENV)/.deps-* && touch $@
+
+## test: run the test suite (CPU, offline; real-MNIST tests run when the data is present)
+test: setup
+	$(BIN)/python -m pytest
+
+## train: train the tutorial GAN on MNIST in $(DATA) for 10 epochs
+train: setup
+	$(BIN)/gan-lightning fit --config configs/gan.yaml --data.data_dir $(DATA) --trainer.max_epochs 10

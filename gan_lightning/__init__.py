@@ -1,0 +1,20 @@
+"""gan-lightning: GANs in PyTorch Lightning, for learning and for FID-tracked experiments."""
+
+__version__ = "0.1.0"
+
+from gan_lightning.callbacks import SampleGrid  # noqa: E402
+from gan_lightning.data import MNISTDataModule  # noqa: E402
+from gan_lightning.errors import GANLightningError  # noqa: E402
+from gan_lightning.models import GAN, ConditionalGAN  # noqa: E402
+from gan_lightning.networks import MLPDiscriminator, MLPGenerator  # noqa: E402
+
+__all__ = [
+    "ConditionalGAN",
+    "GAN",
+    "GANLightningError",
+    "MLPDiscriminator",
+    "MLPGenerator",
+    "MNISTDataModule",
+    "SampleGrid",
+    "__version__",
+]

@@ -1,0 +1,72 @@
+"""Save a PNG grid of samples from fixed noise after every epoch, to watch digits appear."""
+
+import os
+from pathlib import Path
+from typing import Any, Optional
+
+import torch
+from lightning.pytorch import Callback, LightningModule, Trainer
+from torch import Tensor
+from torchvision.utils import make_grid, save_image
+
+
+class SampleGrid(Callback):
+    """Writes ``<log_dir>/samples/epoch_XXX.png`` (``epoch_000`` is the untrained generator).
+
+    The noise is fixed for the whole run (and saved in checkpoints), so the grids show the same latent
+    points improving. For conditional models each row is one class, 0 at the top. Loggers that take images
+    (TensorBoard, Weights & Biases) also receive the grid.
+
+    Args:
+        num_samples: Images per grid; for conditional models, a multiple of the number of classes is best.
+        nrow: Images per row; conditional models use one row per class instead.
+        every_n_epochs: Save a grid every this many epochs.
+        seed: Seed of the fixed noise.
+    """
+
+    def __init__(self, num_samples: int = 64, nrow: int = 8, every_n_epochs: int = 1, seed: int = 1234) -> None:
+        self.num_samples, self.nrow, self.every_n_epochs, self.seed = num_samples, nrow, every_n_epochs, seed
+        self.z: Optional[Tensor] = None
+        self.labels: Optional[Tensor] = None
+
+    def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        if self.z is None:  # not restored from a checkpoint
+            g = torch.Generator().manual_seed(self.seed)
+            self.z = torch.randn(self.num_samples, pl_module.latent_dim, generator=g)
+            if pl_module.num_classes:
+                per_class = -(-self.num_samples // pl_module.num_classes)
+                self.labels = torch.arange(pl_module.num_classes).repeat_interleave(per_class)[: self.num_samples]
+
+    def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        if trainer.current_epoch == 0:
+            self.save(trainer, pl_module, epoch=0)
+
+    def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        epoch = trainer.current_epoch + 1
+        if epoch % self.every_n_epochs == 0:
+            self.save(trainer, pl_module, epoch)
+
+    def save(self, trainer: Trainer, pl_module: LightningModule, epoch: int) -> Optional[Path]:
+        """Sample the fixed noise and write the grid; returns its path on rank 0."""
+        if not trainer.is_global_zero:
+            return None
+        images = pl_module.sample(self.num_samples, labels=self.labels, z=self.z)
+        nrow = -(-self.num_samples // pl_module.num_classes) if pl_module.num_classes else self.nrow
+        grid = make_grid(images.cpu(), nrow=nrow, normalize=True, value_range=(-1, 1), pad_value=1.0)
+        path = Path(trainer.log_dir or trainer.default_root_dir) / "samples" / f"epoch_{epoch:03d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}.png")
+        save_image(grid, tmp)
+        os.replace(tmp, path)  # a killed run never leaves a half-written PNG
+        for logger in trainer.loggers:
+            if hasattr(logger, "log_image"):  # Weights & Biases, Neptune
+                logger.log_image(key="samples", images=[grid], step=trainer.global_step)
+            elif hasattr(getattr(logger, "experiment", None), "add_image"):  # TensorBoard
+                logger.experiment.add_image("samples", grid, global_step=epoch)
+        return path
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"z": self.z, "labels": self.labels}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.z, self.labels = state_dict["z"], state_dict["labels"]

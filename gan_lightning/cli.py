@@ -1,0 +1,68 @@
+"""The ``gan-lightning`` command: LightningCLI over the GAN modules and the MNIST DataModule.
+
+    gan-lightning fit --config configs/gan.yaml --data.data_dir ../shared/data --trainer.max_epochs 10
+"""
+
+import os
+import sys
+from typing import Optional
+
+# Lightning's own calls into jsonargparse raise deprecation warnings that users cannot act on.
+os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
+from lightning.pytorch.cli import ArgsType, LightningCLI
+
+import gan_lightning.callbacks  # noqa: F401  (registers the callbacks for `--trainer.callbacks+=SampleGrid`)
+import gan_lightning.networks  # noqa: F401  (makes short class names like MLPGenerator resolvable)
+from gan_lightning.data import MNISTDataModule
+from gan_lightning.errors import GANLightningError
+from gan_lightning.models import GAN
+
+DESCRIPTION = """Train GANs on MNIST with PyTorch Lightning.
+
+Start from a shipped recipe and override any value from the command line:
+  gan-lightning fit --config configs/gan.yaml --data.data_dir ../shared/data --trainer.max_epochs 10
+Sample grids land in <trainer.logger.save_dir>/<name>/version_N/samples/, checkpoints in .../checkpoints/.
+Note: trainer.max_steps and trainer.global_step count optimizer steps (n_critic + 1 per batch)."""
+
+
+class GANLightningCLI(LightningCLI):
+    """LightningCLI with two hand-configured optimizers (``--model.optimizer_g``, ``--model.optimizer_d``)."""
+
+
+def build_cli(args: ArgsType = None, run: bool = True) -> GANLightningCLI:
+    """Parse ``args`` (a list or dict; ``sys.argv`` when None), build the model, data and trainer, and run."""
+    return GANLightningCLI(
+        GAN,
+        MNISTDataModule,
+        subclass_mode_model=True,
+        auto_configure_optimizers=False,
+        save_config_kwargs={"overwrite": True},
+        parser_kwargs={"description": DESCRIPTION},
+        args=args,
+        run=run,
+    )
+
+
+def main(args: ArgsType = None) -> None:
+    """The ``gan-lightning`` command; input errors end it with one line on stderr and exit status 2."""
+    try:
+        build_cli(args)
+    except Exception as err:
+        cause = _input_error(err)
+        if cause is None:
+            raise
+        print(f"gan-lightning: error: {cause}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _input_error(err: BaseException) -> Optional[GANLightningError]:
+    """Our input error, also when jsonargparse or Lightning wrapped it in their own exceptions."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, GANLightningError):
+            return err
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return None
+
+

@@ -1,0 +1,6 @@
+"""LightningModules: they hold the networks, their losses and optimizers."""
+
+from gan_lightning.models.cgan import ConditionalGAN
+from gan_lightning.models.gan import GAN
+
+__all__ = ["ConditionalGAN", "GAN"]

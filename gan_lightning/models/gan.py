@@ -1,0 +1,230 @@
+"""The GAN LightningModule: alternating discriminator and generator steps with manual optimization.
+
+Steps and epochs: every batch makes ``n_critic`` discriminator steps and then one generator step.
+Lightning's ``trainer.global_step`` counts optimizer steps, so it grows by ``n_critic + 1`` per batch, and
+``--trainer.max_steps`` and ``ModelCheckpoint(every_n_train_steps=...)`` use that count; ``log_every_n_steps``
+counts batches. Train by ``--trainer.max_epochs`` (or ``max_steps = (n_critic + 1) * batches``);
+``GAN.generator_steps`` gives the number of generator updates so far.
+"""
+
+from typing import Optional
+
+import torch
+from lightning.pytorch import LightningModule
+from lightning.pytorch.cli import OptimizerCallable
+from lightning.pytorch.core.mixins.hparams_mixin import _given_hyperparameters
+from torch import Tensor, nn
+from torch.nn.modules.batchnorm import _BatchNorm
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+from gan_lightning.errors import GANLightningError
+from gan_lightning.losses import get_loss, gradient_penalty, r1_penalty
+from gan_lightning.networks._checks import shape_str
+from gan_lightning.networks.base import Discriminator, Generator
+
+
+def tutorial_adam(params) -> torch.optim.Optimizer:
+    """The tutorial's optimizer: Adam, lr 2e-4, betas (0.5, 0.999)."""
+    return torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999))
+
+
+class GAN(LightningModule):
+    """A generative adversarial network trained by alternating D and G steps.
+
+    Args:
+        generator: Network ``G(z) -> images in [-1, 1]``.
+        discriminator: Network ``D(x) -> logits`` of shape (N,).
+        latent_dim: Size of the noise vector; by default the generator's ``latent_dim``.
+        loss: Adversarial loss: ``bce`` (the tutorial's non-saturating loss), ``minimax``, ``lsgan``, ``hinge``
+            or ``wasserstein``.
+        n_critic: Discriminator steps per generator step, each on fresh noise and the batch's real images.
+        gp_weight: Weight of the WGAN-GP gradient penalty (10 in the paper); 0 turns it off.
+        r1_gamma: Weight gamma of the R1 penalty (added as ``gamma / 2 * R1``); 0 turns it off.
+        ema_decay: Decay of an exponential moving average of the generator, used by ``sample()`` and by the
+            metrics; None turns it off. 0.999 is a common choice.
+        optimizer_g: Optimizer of the generator; None means Adam(lr=2e-4, betas=(0.5, 0.999)).
+        optimizer_d: Optimizer of the discriminator; None means Adam(lr=2e-4, betas=(0.5, 0.999)).
+    """
+
+    num_classes: int = 0
+
+    def __init__(
+        self,
+        generator: Generator,
+        discriminator: Discriminator,
+        latent_dim: Optional[int] = None,
+        loss: str = "bce",
+        n_critic: int = 1,
+        gp_weight: float = 0.0,
+        r1_gamma: float = 0.0,
+        ema_decay: Optional[float] = None,
+        optimizer_g: Optional[OptimizerCallable] = None,
+        optimizer_d: Optional[OptimizerCallable] = None,
+    ) -> None:
+        super().__init__()
+        # Under LightningCLI the networks are saved as their configs and reload with `load_from_checkpoint`;
+        # outside it they are objects, which do not belong in hparams: pass them again to load_from_checkpoint.
+        self.save_hyperparameters(ignore=None if _given_hyperparameters.get() else ["generator", "discriminator"])
+        self.automatic_optimization = False
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = _resolve_latent_dim(generator, latent_dim)
+        self.loss_fn = get_loss(loss)
+        _check_settings(n_critic=n_critic, gp_weight=gp_weight, r1_gamma=r1_gamma, ema_decay=ema_decay)
+        self.generator_ema = _ema(generator, ema_decay) if ema_decay is not None else None
+        self._make_optimizer_g = optimizer_g or tutorial_adam
+        self._make_optimizer_d = optimizer_d or tutorial_adam
+        # Batch norm needs real and fake in separate batches; otherwise one forward of both is faster.
+        self._separate_d_batches = any(isinstance(m, _BatchNorm) for m in discriminator.modules())
+
+    # -----------------------------------------------------------------------------------------------------
+    # Sampling: the one contract used by callbacks, scripts and notebooks
+    # -----------------------------------------------------------------------------------------------------
+
+    @property
+    def sampling_generator(self) -> nn.Module:
+        """The generator used to sample: its EMA when enabled, else the live one."""
+        return self.generator_ema.module if self.generator_ema is not None else self.generator
+
+    def noise(self, num_samples: int, generator: Optional[torch.Generator] = None) -> Tensor:
+        """Standard normal latent vectors of shape (num_samples, latent_dim) on the module's device."""
+        return torch.randn(num_samples, self.latent_dim, device=self.device, generator=generator)
+
+    @torch.no_grad()
+    def sample(self, num_samples: int, labels: Optional[Tensor] = None, z: Optional[Tensor] = None) -> Tensor:
+        """Generate ``num_samples`` images in [-1, 1] (eval mode, EMA weights when enabled).
+
+        Args:
+            num_samples: How many images.
+            labels: Class of each image, for conditional models only.
+            z: Fixed noise of shape (num_samples, latent_dim); drawn fresh when None.
+        """
+        z = self.noise(num_samples) if z is None else z.to(self.device)
+        labels = self._sampling_labels(num_samples, labels)
+        generator = self.sampling_generator
+        was_training = generator.training
+        generator.eval()
+        try:
+            images = self._generate(generator, z, labels)
+        finally:
+            generator.train(was_training)
+        return images.float().clamp(-1, 1)
+
+    @property
+    def generator_steps(self) -> int:
+        """Generator updates so far (``global_step`` counts D and G steps together)."""
+        return self.trainer.global_step // (self.hparams.n_critic + 1) if self._trainer else 0
+
+    def _sampling_labels(self, num_samples: int, labels: Optional[Tensor]) -> Optional[Tensor]:
+        if labels is not None:
+            raise GANLightningError("GAN is unconditional: use ConditionalGAN to choose which digit to draw.")
+        return None
+
+    # -----------------------------------------------------------------------------------------------------
+    # Training
+    # -----------------------------------------------------------------------------------------------------
+
+    def setup(self, stage: str) -> None:
+        data_shape = getattr(self.trainer.datamodule, "img_shape", None)
+        for name, net in (("generator", self.generator), ("discriminator", self.discriminator)):
+            net_shape = getattr(net, "img_shape", None)
+            if data_shape is not None and net_shape is not None and tuple(net_shape) != tuple(data_shape):
+                raise GANLightningError(
+                    f"The data gives {shape_str(data_shape)} images but the {name} is built for "
+                    f"{shape_str(net_shape)}: set the networks' img_shape to {list(data_shape)}."
+                )
+
+    def configure_optimizers(self) -> list[torch.optim.Optimizer]:
+        return [self._make_optimizer_g(self.generator.parameters()),
+                self._make_optimizer_d(self.discriminator.parameters())]
+
+    def training_step(self, batch, batch_idx: int) -> None:
+        real, labels = self._unpack(batch)
+        opt_g, opt_d = self.optimizers()
+        n_critic = self.hparams.n_critic
+        for i in range(n_critic):
+            # Each D step sees fresh noise; the last fake keeps its graph and is reused for the G step,
+            # so G runs once per D step and never twice for the same noise.
+            with torch.set_grad_enabled(i == n_critic - 1):
+                fake = self._generate(self.generator, self.noise(real.shape[0]), labels)
+            if i == 0 and fake.shape[1:] != real.shape[1:]:
+                raise GANLightningError(
+                    f"The data gives {shape_str(real.shape[1:])} images but the generator makes "
+                    f"{shape_str(fake.shape[1:])}: set the networks' img_shape to {list(real.shape[1:])}."
+                )
+            d_loss, real_logits, fake_logits = self._discriminator_step(opt_d, real, fake.detach(), labels)
+        g_loss = self._generator_step(opt_g, fake, labels)
+        out = self.loss_fn.output
+        self.log_dict({"train/d_loss": d_loss.detach(), "train/g_loss": g_loss.detach()}, prog_bar=True)
+        self.log_dict({"train/d_real": out(real_logits.detach()).mean(),
+                       "train/d_fake": out(fake_logits.detach()).mean()})
+
+    def _discriminator_step(self, opt, real: Tensor, fake: Tensor, labels: Optional[Tensor]):
+        with self.toggled_optimizer(opt):
+            real_logits, fake_logits = self._d_logits(real, fake, labels)
+            loss = self.loss_fn.d(real_logits, fake_logits)
+            if self.hparams.gp_weight > 0:
+                loss = loss + self.hparams.gp_weight * gradient_penalty(self.discriminator, real, fake, labels)
+            if self.hparams.r1_gamma > 0:
+                loss = loss + self.hparams.r1_gamma / 2 * r1_penalty(self.discriminator, real, labels)
+            opt.zero_grad(set_to_none=True)
+            self.manual_backward(loss)
+            opt.step()
+        return loss, real_logits, fake_logits
+
+    def _generator_step(self, opt, fake: Tensor, labels: Optional[Tensor]) -> Tensor:
+        with self.toggled_optimizer(opt):
+            loss = self.loss_fn.g(self._discriminate(fake, labels))
+            opt.zero_grad(set_to_none=True)
+            self.manual_backward(loss)
+            opt.step()
+        if self.generator_ema is not None:
+            self.generator_ema.update_parameters(self.generator)
+        return loss
+
+    # -----------------------------------------------------------------------------------------------------
+    # Helpers: conditional subclasses override `_unpack` and `_sampling_labels` only
+    # -----------------------------------------------------------------------------------------------------
+
+    def _unpack(self, batch) -> tuple[Tensor, Optional[Tensor]]:
+        return (batch[0] if isinstance(batch, (list, tuple)) else batch), None
+
+    @staticmethod
+    def _generate(generator: nn.Module, z: Tensor, labels: Optional[Tensor]) -> Tensor:
+        return generator(z) if labels is None else generator(z, labels)
+
+    def _discriminate(self, x: Tensor, labels: Optional[Tensor]) -> Tensor:
+        return self.discriminator(x) if labels is None else self.discriminator(x, labels)
+
+    def _d_logits(self, real: Tensor, fake: Tensor, labels: Optional[Tensor]) -> tuple[Tensor, Tensor]:
+        if self._separate_d_batches:
+            return self._discriminate(real, labels), self._discriminate(fake, labels)
+        both_labels = None if labels is None else torch.cat([labels, labels])
+        return self._discriminate(torch.cat([real, fake]), both_labels).split(real.shape[0])
+
+
+def _resolve_latent_dim(generator: nn.Module, latent_dim: Optional[int]) -> int:
+    declared = getattr(generator, "latent_dim", None)
+    if latent_dim is None and declared is None:
+        raise GANLightningError("The generator has no latent_dim attribute: pass latent_dim to the module.")
+    if latent_dim is not None and declared is not None and latent_dim != declared:
+        raise GANLightningError(
+            f"latent_dim={latent_dim} does not match the generator's latent_dim={declared}: "
+            "set them equal (or leave the module's latent_dim unset to use the generator's)."
+        )
+    return int(latent_dim if latent_dim is not None else declared)
+
+
+def _check_settings(n_critic: int, gp_weight: float, r1_gamma: float, ema_decay: Optional[float]) -> None:
+    if n_critic < 1:
+        raise GANLightningError(f"n_critic={n_critic} must be at least 1.")
+    if gp_weight < 0 or r1_gamma < 0:
+        raise GANLightningError("gp_weight and r1_gamma must be >= 0 (0 turns a penalty off).")
+    if ema_decay is not None and not 0.0 < ema_decay < 1.0:
+        raise GANLightningError(f"ema_decay={ema_decay} must lie in (0, 1), e.g. 0.999, or be null to disable EMA.")
+
+
+def _ema(generator: nn.Module, decay: float) -> AveragedModel:
+    """An EMA copy of the generator (weights and batch-norm buffers) that no optimizer or DDP touches."""
+    ema = AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+    return ema.requires_grad_(False)

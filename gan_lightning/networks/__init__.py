@@ -1,0 +1,10 @@
+"""Plain ``nn.Module`` generators and discriminators; no Lightning here.
+
+Every network follows one signature: ``G(z, labels=None) -> images`` and ``D(x, labels=None) -> logits``,
+where ``n_classes == 0`` means unconditional.
+"""
+
+from gan_lightning.networks.base import Discriminator, Generator
+from gan_lightning.networks.mlp import MLPDiscriminator, MLPGenerator
+
+__all__ = ["Discriminator", "Generator", "MLPDiscriminator", "MLPGenerator"]

@@ -1,0 +1,91 @@
+"""The tutorial's fully connected generator and discriminator, optionally conditioned on a class label.
+
+Conditioning follows the tutorial's conditional GAN: the one-hot label is concatenated to the noise
+(generator) and to the flattened image (discriminator).
+"""
+
+import math
+from collections.abc import Sequence
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from gan_lightning.networks._checks import check_images, check_labels, check_latent
+from gan_lightning.networks.base import Discriminator, Generator
+
+
+def _mlp(dims: Sequence[int]) -> list[nn.Module]:
+    layers: list[nn.Module] = []
+    for d_in, d_out in zip(dims[:-1], dims[1:]):
+        layers += [nn.Linear(d_in, d_out), nn.LeakyReLU(0.2)]
+    return layers
+
+
+def _with_one_hot(x: Tensor, labels: Optional[Tensor], n_classes: int) -> Tensor:
+    if n_classes == 0:
+        return x
+    return torch.cat([x, F.one_hot(labels, n_classes).to(x.dtype)], dim=1)
+
+
+class MLPGenerator(Generator):
+    """Noise (and label) -> image in [-1, 1]: latent -> 256 -> 512 -> 1024 -> C*H*W, LeakyReLU(0.2), Tanh.
+
+    Args:
+        latent_dim: Size of the noise vector z.
+        img_shape: Shape (C, H, W) of the generated images.
+        hidden_dims: Widths of the hidden layers.
+        n_classes: Number of classes to condition on; 0 for an unconditional generator.
+
+    >>> MLPGenerator()(torch.randn(2, 100)).shape
+    torch.Size([2, 1, 28, 28])
+    """
+
+    def __init__(
+        self,
+        latent_dim: int = 100,
+        img_shape: tuple[int, int, int] = (1, 28, 28),
+        hidden_dims: Sequence[int] = (256, 512, 1024),
+        n_classes: int = 0,
+    ) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.img_shape = tuple(img_shape)
+        self.n_classes = n_classes
+        dims = [latent_dim + n_classes, *hidden_dims]
+        self.net = nn.Sequential(*_mlp(dims), nn.Linear(dims[-1], math.prod(self.img_shape)), nn.Tanh())
+
+    def forward(self, z: Tensor, labels: Optional[Tensor] = None) -> Tensor:
+        check_latent(z, self.latent_dim)
+        check_labels(labels, z.shape[0], self.n_classes, "generator")
+        return self.net(_with_one_hot(z, labels, self.n_classes)).view(-1, *self.img_shape)
+
+
+class MLPDiscriminator(Discriminator):
+    """Image (and label) -> one logit per image: C*H*W -> 512 -> 256 -> 1, LeakyReLU(0.2).
+
+    Returns logits; the loss applies the sigmoid (same maths as Sigmoid + BCELoss, but safe under AMP).
+
+    Args:
+        img_shape: Shape (C, H, W) of the input images.
+        hidden_dims: Widths of the hidden layers.
+        n_classes: Number of classes to condition on; 0 for an unconditional discriminator.
+    """
+
+    def __init__(
+        self,
+        img_shape: tuple[int, int, int] = (1, 28, 28),
+        hidden_dims: Sequence[int] = (512, 256),
+        n_classes: int = 0,
+    ) -> None:
+        super().__init__()
+        self.img_shape = tuple(img_shape)
+        self.n_classes = n_classes
+        dims = [math.prod(self.img_shape) + n_classes, *hidden_dims]
+        self.net = nn.Sequential(*_mlp(dims), nn.Linear(dims[-1], 1))
+
+    def forward(self, x: Tensor, labels: Optional[Tensor] = None) -> Tensor:
+        check_images(x, self.img_shape)
+        check_labels(labels, x.shape[0], self.n_classes, "discriminator")
+        return self.net(_with_one_hot(x.flatten(1), labels, self.n_classes)).squeeze(1)

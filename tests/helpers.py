@@ -1,0 +1,19 @@
+"""Small builders shared by the tests."""
+
+from lightning.pytorch import Trainer
+
+from gan_lightning import GAN, MLPDiscriminator, MLPGenerator
+
+
+def tiny_gan(**kwargs) -> GAN:
+    """An MLP GAN small enough to train in milliseconds on 1x28x28 images."""
+    n_classes = kwargs.pop("n_classes", 0)
+    g = MLPGenerator(latent_dim=8, hidden_dims=(32,), n_classes=n_classes)
+    d = MLPDiscriminator(hidden_dims=(32,), n_classes=n_classes)
+    return GAN(g, d, **kwargs)
+
+
+def quiet_trainer(**kwargs) -> Trainer:
+    defaults = dict(accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
+                    enable_progress_bar=False, enable_model_summary=False)
+    return Trainer(**{**defaults, **kwargs})

@@ -1,0 +1,91 @@
+import copy
+
+import pytest
+import torch
+from helpers import quiet_trainer, tiny_gan
+from lightning.pytorch import Callback
+
+from gan_lightning import GAN, GANLightningError, MLPDiscriminator, MLPGenerator, MNISTDataModule
+
+
+class StepRecorder(Callback):
+    """Records which network each optimizer step updates, in order."""
+
+    def __init__(self):
+        self.order = []
+
+    def on_before_optimizer_step(self, trainer, pl_module, optimizer):
+        first = optimizer.param_groups[0]["params"][0]
+        self.order.append("G" if any(first is p for p in pl_module.generator.parameters()) else "D")
+
+
+def count_forwards(module):
+    calls = []
+    module.register_forward_hook(lambda *_: calls.append(1))
+    return calls
+
+
+def test_training_step_updates_both_networks_d_first(fake_mnist):
+    model = tiny_gan()
+    before_g, before_d = copy.deepcopy(model.generator), copy.deepcopy(model.discriminator)
+    recorder = StepRecorder()
+    g_forwards = count_forwards(model.generator)
+    trainer = quiet_trainer(max_epochs=1, limit_train_batches=2, callbacks=[recorder])
+    trainer.fit(model, MNISTDataModule(fake_mnist, batch_size=16, download=False))
+    assert recorder.order == ["D", "G", "D", "G"]
+    for new, old in ((model.generator, before_g), (model.discriminator, before_d)):
+        assert all(not torch.equal(p, q) for p, q in zip(new.parameters(), old.parameters()))
+    assert len(g_forwards) == 2  # one generator forward per batch, not the tutorial's two
+    # Lightning counts optimizer steps: one D and one G step per batch
+    assert trainer.global_step == 4 and model.generator_steps == 2
+
+
+def test_n_critic_steps_d_several_times_with_fresh_noise(fake_mnist):
+    model = tiny_gan(n_critic=3)
+    recorder = StepRecorder()
+    g_forwards = count_forwards(model.generator)
+    trainer = quiet_trainer(max_epochs=1, limit_train_batches=2, callbacks=[recorder])
+    trainer.fit(model, MNISTDataModule(fake_mnist, batch_size=16, download=False))
+    assert recorder.order == ["D", "D", "D", "G"] * 2
+    assert len(g_forwards) == 6
+    assert trainer.global_step == 8 and model.generator_steps == 2
+
+
+def test_training_logs_losses_and_d_outputs(fake_mnist):
+    model = tiny_gan()
+    trainer = quiet_trainer(max_epochs=1, limit_train_batches=3)
+    trainer.fit(model, MNISTDataModule(fake_mnist, batch_size=16, download=False))
+    logged = trainer.logged_metrics
+    assert {"train/d_loss", "train/g_loss", "train/d_real", "train/d_fake"} <= set(logged)
+    assert 0 < logged["train/d_real"] < 1 and 0 < logged["train/d_fake"] < 1  # probabilities for BCE
+
+
+def test_sample_is_in_range_deterministic_and_keeps_mode():
+    model = tiny_gan()
+    model.train()
+    z = torch.randn(6, 8)
+    a, b = model.sample(6, z=z), model.sample(6, z=z)
+    assert a.shape == (6, 1, 28, 28) and torch.equal(a, b)
+    assert a.min() >= -1 and a.max() <= 1
+    assert model.generator.training
+    assert model.sample(3).shape == (3, 1, 28, 28)
+    with pytest.raises(GANLightningError, match="ConditionalGAN"):
+        model.sample(2, labels=torch.tensor([1, 2]))
+
+
+def test_latent_dim_mismatch_is_one_sentence():
+    with pytest.raises(GANLightningError, match="latent_dim=64 does not match the generator's latent_dim=100"):
+        GAN(MLPGenerator(), MLPDiscriminator(), latent_dim=64)
+
+
+def test_img_shape_mismatch_with_data_is_caught_before_training(fake_mnist):
+    model = GAN(MLPGenerator(img_shape=(1, 32, 32)), MLPDiscriminator(img_shape=(1, 32, 32)))
+    with pytest.raises(GANLightningError, match=r"data gives 1x28x28 images but the generator is built for 1x32x32"):
+        quiet_trainer(max_epochs=1).fit(model, MNISTDataModule(fake_mnist, download=False))
+
+
+@pytest.mark.parametrize("kwargs, match", [({"n_critic": 0}, "n_critic"), ({"loss": "nope"}, "Unknown loss"),
+                                           ({"ema_decay": 1.5}, "ema_decay"), ({"gp_weight": -1.0}, ">= 0")])
+def test_bad_settings_are_rejected(kwargs, match):
+    with pytest.raises(GANLightningError, match=match):
+        tiny_gan(**kwargs)
