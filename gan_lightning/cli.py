@@ -5,7 +5,10 @@
 
 import os
 import sys
+from pathlib import Path
 from typing import Optional
+
+import torch
 
 # Lightning's own calls into jsonargparse raise deprecation warnings that users cannot act on.
 os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
@@ -26,7 +29,44 @@ Note: trainer.max_steps and trainer.global_step count optimizer steps (n_critic 
 
 
 class GANLightningCLI(LightningCLI):
-    """LightningCLI with two hand-configured optimizers (``--model.optimizer_g``, ``--model.optimizer_d``)."""
+    """LightningCLI with two hand-configured optimizers (``--model.optimizer_g``, ``--model.optimizer_d``),
+    a check of the requested devices, and ``--ckpt_path last`` that finds the newest run to resume."""
+
+    def before_instantiate_classes(self) -> None:
+        config = self.config.get(self.subcommand, self.config) if self.subcommand else self.config
+        check_devices(config.trainer.get("accelerator"), config.trainer.get("devices"))
+        if self.subcommand == "fit" and config.get("ckpt_path") == "last":
+            resume_latest(config)
+
+
+def check_devices(accelerator, devices) -> None:
+    """One sentence when more GPUs are asked for than this machine has (Lightning's own error is vaguer)."""
+    if str(accelerator) not in ("gpu", "cuda") and not (str(accelerator) == "auto" and torch.cuda.is_available()):
+        return
+    available = torch.cuda.device_count()
+    if available == 0:
+        raise GANLightningError(f"--trainer.accelerator {accelerator} asks for a GPU but none is visible on this "
+                                "machine: use --trainer.accelerator cpu (or auto).")
+    if isinstance(devices, str) and devices.strip().lstrip("-").isdigit():
+        devices = int(devices)
+    wanted = devices if isinstance(devices, int) else len(devices) if isinstance(devices, (list, tuple)) else 0
+    if wanted > available or (isinstance(devices, (list, tuple)) and max(devices) >= available):
+        raise GANLightningError(f"--trainer.devices {devices} asks for more GPUs than the {available} this machine "
+                                f"has: use --trainer.devices {available} (or -1 for all of them).")
+
+
+def resume_latest(config) -> None:
+    """Turn ``--ckpt_path last`` into the newest ``last.ckpt`` of this logger's runs and log into that run's
+    folder again, so a requeued job continues where it stopped; with no checkpoint yet it starts fresh."""
+    logger = config.trainer.get("logger")
+    init = logger.get("init_args") if hasattr(logger, "get") and logger.get("init_args") else None
+    if init is None or init.get("save_dir") is None:
+        return
+    candidates = sorted(Path(init.save_dir, init.get("name") or "").glob("version_*/checkpoints/last.ckpt"),
+                        key=lambda p: p.stat().st_mtime)
+    if candidates:
+        config.ckpt_path = str(candidates[-1])
+        init.version = candidates[-1].parent.parent.name
 
 
 def build_cli(args: ArgsType = None, run: bool = True) -> GANLightningCLI:

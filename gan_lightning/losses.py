@@ -107,13 +107,18 @@ def _input_gradients(discriminator: nn.Module, x: Tensor, labels: Optional[Tenso
 
 
 def gradient_penalty(
-    discriminator: nn.Module, real: Tensor, fake: Tensor, labels: Optional[Tensor] = None
+    discriminator: nn.Module,
+    real: Tensor,
+    fake: Tensor,
+    labels: Optional[Tensor] = None,
+    generator: Optional[torch.Generator] = None,
 ) -> Tensor:
     """WGAN-GP (Gulrajani et al. 2017): ``E[(||grad D(x_hat)||_2 - 1)^2]`` on random interpolates.
 
-    Returns the unweighted penalty; the paper weights it by lambda = 10.
+    Returns the unweighted penalty; the paper weights it by lambda = 10. ``generator`` draws the
+    interpolation weights.
     """
-    eps = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device)
+    eps = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, generator=generator)
     x_hat = eps * real.detach().float() + (1 - eps) * fake.detach().float()
     return (_input_gradients(discriminator, x_hat, labels).norm(2, dim=1) - 1).pow(2).mean()
 

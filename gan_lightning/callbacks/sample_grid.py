@@ -48,12 +48,13 @@ class SampleGrid(Callback):
 
     def save(self, trainer: Trainer, pl_module: LightningModule, epoch: int) -> Optional[Path]:
         """Sample the fixed noise and write the grid; returns its path on rank 0."""
+        log_dir = trainer.log_dir  # a collective under DDP: every rank must ask
         if not trainer.is_global_zero:
             return None
         images = pl_module.sample(self.num_samples, labels=self.labels, z=self.z)
         nrow = -(-self.num_samples // pl_module.num_classes) if pl_module.num_classes else self.nrow
         grid = make_grid(images.cpu(), nrow=nrow, normalize=True, value_range=(-1, 1), pad_value=1.0)
-        path = Path(trainer.log_dir or trainer.default_root_dir) / "samples" / f"epoch_{epoch:03d}.png"
+        path = Path(log_dir or trainer.default_root_dir) / "samples" / f"epoch_{epoch:03d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}.png")
         save_image(grid, tmp)

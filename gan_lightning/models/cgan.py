@@ -4,10 +4,10 @@ Fake images are generated for the labels of the real batch, so D sees both with 
 distribution. ``sample()`` draws labels from the training distribution unless told which digits to draw.
 """
 
-from typing import Optional
+from typing import Literal, Optional
 
 import torch
-from lightning.pytorch.cli import OptimizerCallable
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor
 
 from gan_lightning.errors import GANLightningError
@@ -30,6 +30,10 @@ class ConditionalGAN(GAN):
         ema_decay: Decay of the generator's EMA used for sampling; None turns it off.
         optimizer_g: Optimizer of the generator; None means Adam(lr=2e-4, betas=(0.5, 0.999)).
         optimizer_d: Optimizer of the discriminator; None means Adam(lr=2e-4, betas=(0.5, 0.999)).
+        scheduler_g: Learning-rate scheduler of the generator, stepped once per epoch; None for none.
+        scheduler_d: Learning-rate scheduler of the discriminator, stepped once per epoch; None for none.
+        on_nonfinite: What a non-finite loss does: ``stop`` ends training with a message naming the step;
+            ``skip`` skips that optimizer step and counts it in ``train/skipped_steps``.
     """
 
     def __init__(
@@ -45,9 +49,12 @@ class ConditionalGAN(GAN):
         ema_decay: Optional[float] = None,
         optimizer_g: Optional[OptimizerCallable] = None,
         optimizer_d: Optional[OptimizerCallable] = None,
+        scheduler_g: Optional[LRSchedulerCallable] = None,
+        scheduler_d: Optional[LRSchedulerCallable] = None,
+        on_nonfinite: Literal["stop", "skip"] = "stop",
     ) -> None:
         super().__init__(generator, discriminator, latent_dim, loss, n_critic, gp_weight, r1_gamma, ema_decay,
-                         optimizer_g, optimizer_d)
+                         optimizer_g, optimizer_d, scheduler_g, scheduler_d, on_nonfinite)
         for name, net in (("generator", generator), ("discriminator", discriminator)):
             declared = getattr(net, "n_classes", num_classes)
             if declared != num_classes:

@@ -7,11 +7,12 @@ counts batches. Train by ``--trainer.max_epochs`` (or ``max_steps = (n_critic + 
 ``GAN.generator_steps`` gives the number of generator updates so far.
 """
 
-from typing import Optional
+import os
+from typing import Any, Literal, Optional
 
 import torch
 from lightning.pytorch import LightningModule
-from lightning.pytorch.cli import OptimizerCallable
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from lightning.pytorch.core.mixins.hparams_mixin import _given_hyperparameters
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -19,6 +20,8 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from gan_lightning.errors import GANLightningError
 from gan_lightning.losses import get_loss, gradient_penalty, r1_penalty
+from gan_lightning.models._distributed import average_gradients, gradients_are_finite, no_reducer_sync
+from gan_lightning.models._guard import NonFiniteGuard
 from gan_lightning.networks._checks import shape_str
 from gan_lightning.networks.base import Discriminator, Generator
 
@@ -44,6 +47,11 @@ class GAN(LightningModule):
             metrics; None turns it off. 0.999 is a common choice.
         optimizer_g: Optimizer of the generator; None means Adam(lr=2e-4, betas=(0.5, 0.999)).
         optimizer_d: Optimizer of the discriminator; None means Adam(lr=2e-4, betas=(0.5, 0.999)).
+        scheduler_g: Learning-rate scheduler of the generator, stepped once per epoch; None for none.
+        scheduler_d: Learning-rate scheduler of the discriminator, stepped once per epoch; None for none.
+        on_nonfinite: What a non-finite loss does: ``stop`` ends training with a message naming the step
+            (checked without syncing every step on GPUs); ``skip`` skips that optimizer step, counts it in
+            ``train/skipped_steps`` and goes on (one host-device sync per step).
     """
 
     num_classes: int = 0
@@ -60,6 +68,9 @@ class GAN(LightningModule):
         ema_decay: Optional[float] = None,
         optimizer_g: Optional[OptimizerCallable] = None,
         optimizer_d: Optional[OptimizerCallable] = None,
+        scheduler_g: Optional[LRSchedulerCallable] = None,
+        scheduler_d: Optional[LRSchedulerCallable] = None,
+        on_nonfinite: Literal["stop", "skip"] = "stop",
     ) -> None:
         super().__init__()
         # Under LightningCLI the networks are saved as their configs and reload with `load_from_checkpoint`;
@@ -72,10 +83,14 @@ class GAN(LightningModule):
         self.loss_fn = get_loss(loss)
         _check_settings(n_critic=n_critic, gp_weight=gp_weight, r1_gamma=r1_gamma, ema_decay=ema_decay)
         self.generator_ema = _ema(generator, ema_decay) if ema_decay is not None else None
-        self._make_optimizer_g = optimizer_g or tutorial_adam
-        self._make_optimizer_d = optimizer_d or tutorial_adam
+        self._optimizers = {"optimizer_g": optimizer_g or tutorial_adam, "optimizer_d": optimizer_d or tutorial_adam}
+        self._schedulers = (scheduler_g, scheduler_d)
         # Batch norm needs real and fake in separate batches; otherwise one forward of both is faster.
         self._separate_d_batches = any(isinstance(m, _BatchNorm) for m in discriminator.modules())
+        self._noise_seed: Optional[int] = None
+        self._noise_rng: Optional[torch.Generator] = None
+        self._guard = NonFiniteGuard()
+        self.skipped_steps = 0
 
     # -----------------------------------------------------------------------------------------------------
     # Sampling: the one contract used by callbacks, scripts and notebooks
@@ -134,57 +149,125 @@ class GAN(LightningModule):
                     f"{shape_str(net_shape)}: set the networks' img_shape to {list(data_shape)}."
                 )
 
-    def configure_optimizers(self) -> list[torch.optim.Optimizer]:
-        return [self._make_optimizer_g(self.generator.parameters()),
-                self._make_optimizer_d(self.discriminator.parameters())]
+    def configure_optimizers(self):
+        optimizers = [self._make_optimizer("optimizer_g", self.generator),
+                      self._make_optimizer("optimizer_d", self.discriminator)]
+        schedulers = [make(opt) for make, opt in zip(self._schedulers, optimizers) if make is not None]
+        return (optimizers, schedulers) if schedulers else optimizers
+
+    def on_train_start(self) -> None:
+        if self._noise_seed is None:  # a fresh run; a resumed one restored it from the checkpoint
+            self._noise_seed = int(os.environ.get("PL_GLOBAL_SEED", torch.initial_seed()))
+        if self.trainer.world_size > 1:
+            # seed_everything gives every process the same seed; offset the global RNG (dropout, user code)
+            # by rank. The weights stay equal: DDP broadcasts rank 0's at start.
+            torch.manual_seed(torch.initial_seed() + self.trainer.global_rank)
 
     def training_step(self, batch, batch_idx: int) -> None:
+        with no_reducer_sync(self.trainer.strategy):
+            self._train_on_batch(batch, batch_idx)
+
+    def on_train_epoch_end(self) -> None:
+        schedulers = self.lr_schedulers()
+        for scheduler in schedulers if isinstance(schedulers, list) else [schedulers] if schedulers else []:
+            scheduler.step()
+
+    def _train_on_batch(self, batch, batch_idx: int) -> None:
         real, labels = self._unpack(batch)
         opt_g, opt_d = self.optimizers()
-        n_critic = self.hparams.n_critic
+        step, n_critic = self.trainer.global_step, self.hparams.n_critic
+        rng = self._batch_rng(step)
         for i in range(n_critic):
             # Each D step sees fresh noise; the last fake keeps its graph and is reused for the G step,
             # so G runs once per D step and never twice for the same noise.
             with torch.set_grad_enabled(i == n_critic - 1):
-                fake = self._generate(self.generator, self.noise(real.shape[0]), labels)
+                fake = self._generate(self.generator, self.noise(real.shape[0], rng), labels)
             if i == 0 and fake.shape[1:] != real.shape[1:]:
                 raise GANLightningError(
                     f"The data gives {shape_str(real.shape[1:])} images but the generator makes "
                     f"{shape_str(fake.shape[1:])}: set the networks' img_shape to {list(real.shape[1:])}."
                 )
-            d_loss, real_logits, fake_logits = self._discriminator_step(opt_d, real, fake.detach(), labels)
+            d_loss, real_logits, fake_logits = self._discriminator_step(opt_d, real, fake.detach(), labels, rng)
         g_loss = self._generator_step(opt_g, fake, labels)
         out = self.loss_fn.output
         self.log_dict({"train/d_loss": d_loss.detach(), "train/g_loss": g_loss.detach()}, prog_bar=True)
         self.log_dict({"train/d_real": out(real_logits.detach()).mean(),
                        "train/d_fake": out(fake_logits.detach()).mean()})
+        if self.hparams.on_nonfinite == "skip":
+            self.log("train/skipped_steps", float(self.skipped_steps))
+        else:
+            self._guard.record(step, d_loss, g_loss)
+            # Reading the flag syncs with the device: do it when Lightning logs anyway and before the
+            # epoch-end checkpoint, so a diverged state is never saved.
+            if (self.device.type == "cpu" or (batch_idx + 1) % self.trainer.log_every_n_steps == 0
+                    or batch_idx + 1 >= self.trainer.num_training_batches):
+                self._guard.check(self.current_epoch)
 
-    def _discriminator_step(self, opt, real: Tensor, fake: Tensor, labels: Optional[Tensor]):
+    def _discriminator_step(self, opt, real: Tensor, fake: Tensor, labels: Optional[Tensor], rng):
         with self.toggled_optimizer(opt):
             real_logits, fake_logits = self._d_logits(real, fake, labels)
             loss = self.loss_fn.d(real_logits, fake_logits)
             if self.hparams.gp_weight > 0:
-                loss = loss + self.hparams.gp_weight * gradient_penalty(self.discriminator, real, fake, labels)
+                penalty = gradient_penalty(self.discriminator, real, fake, labels, generator=rng)
+                loss = loss + self.hparams.gp_weight * penalty
             if self.hparams.r1_gamma > 0:
                 loss = loss + self.hparams.r1_gamma / 2 * r1_penalty(self.discriminator, real, labels)
-            opt.zero_grad(set_to_none=True)
-            self.manual_backward(loss)
-            opt.step()
+            self._backward_and_step(opt, loss, self.discriminator, "discriminator")
         return loss, real_logits, fake_logits
 
     def _generator_step(self, opt, fake: Tensor, labels: Optional[Tensor]) -> Tensor:
         with self.toggled_optimizer(opt):
             loss = self.loss_fn.g(self._discriminate(fake, labels))
-            opt.zero_grad(set_to_none=True)
-            self.manual_backward(loss)
-            opt.step()
-        if self.generator_ema is not None:
+            stepped = self._backward_and_step(opt, loss, self.generator, "generator")
+        if stepped and self.generator_ema is not None:
             self.generator_ema.update_parameters(self.generator)
         return loss
+
+    def _backward_and_step(self, opt, loss: Tensor, network: nn.Module, name: str) -> bool:
+        opt.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        average_gradients(network, name)
+        if self.hparams.on_nonfinite == "skip" and not gradients_are_finite(network):
+            opt.zero_grad(set_to_none=True)
+            self.skipped_steps += 1
+            return False
+        opt.step()
+        return True
+
+    # -----------------------------------------------------------------------------------------------------
+    # Checkpoints: what Lightning does not save by itself
+    # -----------------------------------------------------------------------------------------------------
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["gan_lightning"] = {"noise_seed": self._noise_seed, "skipped_steps": self.skipped_steps,
+                                       "torch_rng_state": torch.get_rng_state()}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        state = checkpoint.get("gan_lightning", {})
+        self._noise_seed = state.get("noise_seed")
+        self.skipped_steps = state.get("skipped_steps", 0)
+        if self._trainer is not None and "torch_rng_state" in state:  # resuming fit, not just loading weights
+            torch.set_rng_state(state["torch_rng_state"])
 
     # -----------------------------------------------------------------------------------------------------
     # Helpers: conditional subclasses override `_unpack` and `_sampling_labels` only
     # -----------------------------------------------------------------------------------------------------
+
+    def _batch_rng(self, step: int) -> torch.Generator:
+        """A generator seeded from (run seed, step, rank): the noise of a step does not depend on history,
+        so a resumed run draws exactly what the uninterrupted one did, and every rank draws its own."""
+        if self._noise_rng is None or self._noise_rng.device != self.device:
+            self._noise_rng = torch.Generator(device=self.device)
+        seed = (self._noise_seed * 1_000_003 + step) * 4099 + self.trainer.global_rank
+        return self._noise_rng.manual_seed(seed % 2**63)
+
+    def _make_optimizer(self, name: str, network: nn.Module) -> torch.optim.Optimizer:
+        try:
+            return self._optimizers[name](network.parameters())
+        except ValueError as err:  # torch's "Invalid learning rate: -0.1" and friends
+            raise GANLightningError(
+                f"{name}: {err}; give it valid settings, e.g. --model.{name}.init_args.lr 0.0002."
+            ) from err
 
     def _unpack(self, batch) -> tuple[Tensor, Optional[Tensor]]:
         return (batch[0] if isinstance(batch, (list, tuple)) else batch), None

@@ -1,0 +1,43 @@
+"""Helpers for the multi-process tests: a free port, a CLI launcher, and a callback that dumps weights."""
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+from lightning.pytorch import Callback
+
+TESTS = Path(__file__).resolve().parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """The environment for a CLI subprocess that can import the tests' helpers."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), str(TESTS.parent), os.environ.get("PYTHONPATH", "")])}
+    env.update(OMP_NUM_THREADS="1", **extra)
+    return env
+
+
+def run_cli(args: list[str], cwd: Path, timeout: int = 300, **env: str) -> subprocess.CompletedProcess:
+    cwd.mkdir(parents=True, exist_ok=True)
+    return subprocess.run([sys.executable, "-m", "gan_lightning", *args], cwd=cwd, env=cli_env(**env),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+class DumpWeights(Callback):
+    """Saves every rank's final weights to ``<dirpath>/rank<R>.pt``, to compare ranks after DDP training."""
+
+    def __init__(self, dirpath: str = "weights") -> None:
+        self.dirpath = dirpath
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        Path(self.dirpath).mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().cpu().clone() for k, v in pl_module.state_dict().items()}
+        torch.save(state, Path(self.dirpath) / f"rank{trainer.global_rank}.pt")

@@ -1,0 +1,107 @@
+"""DDP: gradient averaging per network, multi-process and multi-node fits through the CLI (gloo, CPU)."""
+
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+from conftest import ROOT
+from dist_helpers import cli_env, free_port, run_cli
+
+from gan_lightning.errors import GANLightningError
+from gan_lightning.models._distributed import average_gradients
+
+
+def _average_worker(rank: int, world: int, port: int, out, unused: bool) -> None:
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Linear(3, 2))
+    x = torch.randn(8, 4)
+    model = net[0] if unused else net
+    model(x[rank * 4:(rank + 1) * 4]).pow(2).mean().backward()
+    try:
+        average_gradients(net, "test network")
+        torch.save([p.grad for p in net.parameters()], out / f"rank{rank}.pt")
+    except GANLightningError as err:
+        (out / f"rank{rank}.err").write_text(str(err))
+    dist.destroy_process_group()
+
+
+def test_averaged_gradients_equal_the_full_batch_gradient(tmp_path):
+    mp.spawn(_average_worker, args=(2, free_port(), tmp_path, False), nprocs=2)
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Linear(3, 2))
+    net(torch.randn(8, 4)).pow(2).mean().backward()
+    for rank in (0, 1):
+        for got, want in zip(torch.load(tmp_path / f"rank{rank}.pt"), [p.grad for p in net.parameters()]):
+            torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-7)
+
+
+def test_a_parameter_without_gradient_is_reported(tmp_path):
+    mp.spawn(_average_worker, args=(2, free_port(), tmp_path, True), nprocs=2)
+    message = (tmp_path / "rank0.err").read_text()
+    assert "got no gradient" in message and "1.weight" in message
+
+
+def ddp_args(data_dir, config: str, *extra: str) -> list[str]:
+    return ["fit", "--config", str(ROOT / "configs" / f"{config}.yaml"), "--data.data_dir", str(data_dir),
+            "--data.download", "false", "--data.batch_size", "16", "--trainer.accelerator", "cpu",
+            "--trainer.max_epochs", "2", "--trainer.limit_train_batches", "4", "--trainer.log_every_n_steps", "1",
+            "--trainer.enable_progress_bar", "false", "--trainer.callbacks+=dist_helpers.DumpWeights", *extra]
+
+
+def metric_names(run_dir) -> set[str]:
+    return set((run_dir / "metrics.csv").read_text().splitlines()[0].split(","))
+
+
+def assert_ranks_agree(weights_dir, world: int) -> None:
+    states = [torch.load(weights_dir / f"rank{r}.pt") for r in range(world)]
+    for key, value in states[0].items():
+        for other in states[1:]:
+            assert torch.equal(value, other[key]), f"{key} differs between ranks"
+
+
+@pytest.mark.slow
+@pytest.mark.ddp
+@pytest.mark.parametrize("config", ["gan", "cgan"])
+def test_two_process_ddp_fit_matches_one_process(config, fake_mnist, tmp_path):
+    single = run_cli(ddp_args(fake_mnist, config, "--trainer.devices", "1"), tmp_path / "one")
+    assert single.returncode == 0, single.stderr[-3000:]
+    ddp = run_cli(ddp_args(fake_mnist, config, "--trainer.devices", "2", "--trainer.strategy", "ddp"), tmp_path / "two")
+    assert ddp.returncode == 0, ddp.stderr[-3000:]
+    assert "find_unused_parameters" not in ddp.stderr
+    assert_ranks_agree(tmp_path / "two" / "weights", world=2)
+    one_run, two_run = (tmp_path / d / "runs" / config / "version_0" for d in ("one", "two"))
+    assert metric_names(two_run) == metric_names(one_run) >= {"train/d_loss", "train/g_loss"}
+    # rank 0 alone writes grids and checkpoints, each once
+    assert sorted(p.name for p in (two_run / "samples").iterdir()) == ["epoch_000.png", "epoch_001.png", "epoch_002.png"]
+    assert (two_run / "checkpoints" / "last.ckpt").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.ddp
+def test_two_nodes_on_localhost_with_torchrun(fake_mnist, tmp_path):
+    port = str(free_port())
+    nodes = []
+    for node_rank in (0, 1):
+        workdir = tmp_path / f"node{node_rank}"
+        workdir.mkdir()
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc-per-node", "1",
+               "--node-rank", str(node_rank), "--master-addr", "127.0.0.1", "--master-port", port,
+               "-m", "gan_lightning", *ddp_args(fake_mnist, "gan", "--trainer.num_nodes", "2",
+                                                "--trainer.devices", "1", "--trainer.strategy", "ddp")]
+        nodes.append(subprocess.Popen(cmd, cwd=workdir, env=cli_env(), stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, text=True))
+        time.sleep(0.5)
+    outputs = [node.communicate(timeout=300)[0] for node in nodes]
+    assert [node.returncode for node in nodes] == [0, 0], outputs[0][-2000:] + outputs[1][-2000:]
+    assert "GLOBAL_RANK: 1, MEMBER: 2/2" in outputs[1]
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    for node_rank in (0, 1):
+        (weights / f"rank{node_rank}.pt").write_bytes((tmp_path / f"node{node_rank}" / "weights" / f"rank{node_rank}.pt").read_bytes())
+    assert_ranks_agree(weights, world=2)
+    assert (tmp_path / "node0" / "runs" / "gan" / "version_0" / "checkpoints" / "last.ckpt").is_file()
