@@ -20,7 +20,8 @@ def free_port() -> int:
 
 def cli_env(**extra: str) -> dict[str, str]:
     """The environment for a CLI subprocess that can import the tests' helpers."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), str(TESTS.parent), os.environ.get("PYTHONPATH", "")])}
+    path = os.pathsep.join([str(TESTS), str(TESTS.parent), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": path}
     env.update(OMP_NUM_THREADS="1", **extra)
     return env
 

@@ -77,7 +77,8 @@ def test_two_process_ddp_fit_matches_one_process(config, fake_mnist, tmp_path):
     one_run, two_run = (tmp_path / d / "runs" / config / "version_0" for d in ("one", "two"))
     assert metric_names(two_run) == metric_names(one_run) >= {"train/d_loss", "train/g_loss"}
     # rank 0 alone writes grids and checkpoints, each once
-    assert sorted(p.name for p in (two_run / "samples").iterdir()) == ["epoch_000.png", "epoch_001.png", "epoch_002.png"]
+    grids = sorted(p.name for p in (two_run / "samples").iterdir())
+    assert grids == ["epoch_000.png", "epoch_001.png", "epoch_002.png"]
     assert (two_run / "checkpoints" / "last.ckpt").is_file()
 
 
@@ -101,7 +102,7 @@ def test_two_nodes_on_localhost_with_torchrun(fake_mnist, tmp_path):
     assert "GLOBAL_RANK: 1, MEMBER: 2/2" in outputs[1]
     weights = tmp_path / "weights"
     weights.mkdir()
-    for node_rank in (0, 1):
-        (weights / f"rank{node_rank}.pt").write_bytes((tmp_path / f"node{node_rank}" / "weights" / f"rank{node_rank}.pt").read_bytes())
+    for rank in (0, 1):
+        (weights / f"rank{rank}.pt").write_bytes((tmp_path / f"node{rank}" / "weights" / f"rank{rank}.pt").read_bytes())
     assert_ranks_agree(weights, world=2)
     assert (tmp_path / "node0" / "runs" / "gan" / "version_0" / "checkpoints" / "last.ckpt").is_file()
