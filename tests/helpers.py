@@ -14,6 +14,8 @@ def tiny_gan(**kwargs) -> GAN:
 
 
 def quiet_trainer(**kwargs) -> Trainer:
-    defaults = dict(accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
+    callbacks = kwargs.get("callbacks") or []
+    has_checkpoint = any(type(c).__name__ == "ModelCheckpoint" for c in callbacks)
+    defaults = dict(accelerator="cpu", devices=1, logger=False, enable_checkpointing=has_checkpoint,
                     enable_progress_bar=False, enable_model_summary=False)
     return Trainer(**{**defaults, **kwargs})

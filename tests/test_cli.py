@@ -5,7 +5,7 @@ import pytest
 import torch
 from conftest import CONFIGS, ROOT
 
-from gan_lightning import GAN
+from gan_lightning import GAN, ConditionalGAN
 from gan_lightning.cli import build_cli, main
 
 GAN_CONFIG = str(ROOT / "configs" / "gan.yaml")
@@ -96,3 +96,67 @@ def test_module_entry_point_in_a_fresh_process(fake_mnist, tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("gan-lightning: error: MNIST is not in")
     assert "Traceback" not in result.stderr
+
+
+CGAN_CONFIG = str(ROOT / "configs" / "cgan.yaml")
+
+
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        (["--model.optimizer_g.init_args.lr", "-0.001"], "optimizer_g: Invalid learning rate: -0.001"),
+        (["--data.batch_size", "-4"], "batch_size=-4 must be a positive number"),
+        (["--model.n_critic", "0"], "n_critic=0 must be at least 1"),
+    ],
+    ids=["negative-lr", "negative-batch", "zero-n-critic"],
+)
+def test_bad_numbers_are_one_line(capsys, fake_mnist, tmp_path, monkeypatch, extra, expected):
+    monkeypatch.chdir(tmp_path)
+    assert expected in error_line(capsys, fit_args(fake_mnist, "--trainer.fast_dev_run", "1", *extra))
+
+
+def test_class_count_mismatch_between_networks_and_module(capsys, fake_mnist, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    line = error_line(capsys, fit_args(fake_mnist, "--trainer.fast_dev_run", "1", "--model.num_classes", "5",
+                                       config=CGAN_CONFIG))
+    assert "n_classes=10 but the module has num_classes=5" in line
+
+
+def test_class_count_mismatch_between_model_and_data(capsys, fake_mnist, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    line = error_line(capsys, fit_args(fake_mnist, "--trainer.fast_dev_run", "1", "--model.num_classes", "12",
+                                       "--model.generator.init_args.n_classes", "12",
+                                       "--model.discriminator.init_args.n_classes", "12", config=CGAN_CONFIG))
+    assert "The data has 10 classes but the model has num_classes=12" in line
+
+
+def test_gpu_request_without_gpu_is_one_line(capsys, fake_mnist, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    line = error_line(capsys, fit_args(fake_mnist, "--trainer.accelerator", "gpu", "--trainer.devices", "2"))
+    assert "asks for a GPU but none is visible" in line
+
+
+def test_more_gpus_than_exist_is_one_line(capsys, fake_mnist, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    line = error_line(capsys, fit_args(fake_mnist, "--trainer.accelerator", "gpu", "--trainer.devices", "4"))
+    assert "--trainer.devices 4 asks for more GPUs than the 1 this machine has" in line
+
+
+def test_conditional_model_on_data_without_labels(fake_mnist):
+    from helpers import quiet_trainer
+    from lightning.pytorch import LightningDataModule
+
+    from gan_lightning import GANLightningError, MLPDiscriminator, MLPGenerator
+
+    class ImagesOnly(LightningDataModule):
+        def train_dataloader(self):
+            return torch.utils.data.DataLoader(torch.rand(32, 1, 28, 28) * 2 - 1, batch_size=8)
+
+    model = ConditionalGAN(MLPGenerator(hidden_dims=(16,), n_classes=10),
+                           MLPDiscriminator(hidden_dims=(16,), n_classes=10))
+    with pytest.raises(GANLightningError, match="needs \\(images, labels\\) batches but the data gives images only"):
+        quiet_trainer(max_epochs=1, limit_train_batches=1).fit(model, ImagesOnly())

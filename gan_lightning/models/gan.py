@@ -73,9 +73,11 @@ class GAN(LightningModule):
         on_nonfinite: Literal["stop", "skip"] = "stop",
     ) -> None:
         super().__init__()
-        # Under LightningCLI the networks are saved as their configs and reload with `load_from_checkpoint`;
-        # outside it they are objects, which do not belong in hparams: pass them again to load_from_checkpoint.
-        self.save_hyperparameters(ignore=None if _given_hyperparameters.get() else ["generator", "discriminator"])
+        # Under LightningCLI networks and optimizers are saved as their configs and reload with
+        # `load_from_checkpoint`; outside it they are objects, which do not belong in a checkpoint's hparams:
+        # pass the networks again to load_from_checkpoint.
+        objects = ["generator", "discriminator", "optimizer_g", "optimizer_d", "scheduler_g", "scheduler_d"]
+        self.save_hyperparameters(ignore=None if _given_hyperparameters.get() else objects)
         self.automatic_optimization = False
         self.generator = generator
         self.discriminator = discriminator
