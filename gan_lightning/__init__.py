@@ -6,10 +6,12 @@ from gan_lightning.callbacks import SampleGrid  # noqa: E402
 from gan_lightning.data import MNISTDataModule  # noqa: E402
 from gan_lightning.errors import GANLightningError  # noqa: E402
 from gan_lightning.models import GAN, ConditionalGAN  # noqa: E402
-from gan_lightning.networks import MLPDiscriminator, MLPGenerator  # noqa: E402
+from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator  # noqa: E402
 
 __all__ = [
     "ConditionalGAN",
+    "DCGANDiscriminator",
+    "DCGANGenerator",
     "GAN",
     "GANLightningError",
     "MLPDiscriminator",

@@ -5,6 +5,15 @@ where ``n_classes == 0`` means unconditional.
 """
 
 from gan_lightning.networks.base import Discriminator, Generator
+from gan_lightning.networks.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
 from gan_lightning.networks.mlp import MLPDiscriminator, MLPGenerator
 
-__all__ = ["Discriminator", "Generator", "MLPDiscriminator", "MLPGenerator"]
+__all__ = [
+    "DCGANDiscriminator",
+    "DCGANGenerator",
+    "Discriminator",
+    "Generator",
+    "MLPDiscriminator",
+    "MLPGenerator",
+    "dcgan_init",
+]

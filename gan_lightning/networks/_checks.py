@@ -2,6 +2,7 @@
 
 from typing import Optional
 
+import torch
 from torch import Tensor
 
 from gan_lightning.errors import GANLightningError
@@ -41,3 +42,7 @@ def check_labels(labels: Optional[Tensor], batch: int, n_classes: int, who: str)
         )
     if labels.shape != (batch,):
         raise GANLightningError(f"The {who} needs labels of shape ({batch},) but got {tuple(labels.shape)}.")
+    if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
+        raise GANLightningError(
+            f"The {who} needs integer class labels but got {labels.dtype}: pass labels as a long tensor."
+        )

@@ -1,7 +1,8 @@
 """The tutorial's fully connected generator and discriminator, optionally conditioned on a class label.
 
 Conditioning follows the tutorial's conditional GAN: the one-hot label is concatenated to the noise
-(generator) and to the flattened image (discriminator).
+(generator) and to the flattened image (discriminator). The discriminator can instead use a projection
+(Miyato and Koyama 2018) and spectral normalization (Miyato et al. 2018).
 """
 
 import math
@@ -13,6 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_lightning.networks._checks import check_images, check_labels, check_latent
+from gan_lightning.networks._layers import Conditioning, add_spectral_norm, check_conditioning
 from gan_lightning.networks.base import Discriminator, Generator
 
 
@@ -26,7 +28,7 @@ def _mlp(dims: Sequence[int]) -> list[nn.Module]:
 def _with_one_hot(x: Tensor, labels: Optional[Tensor], n_classes: int) -> Tensor:
     if n_classes == 0:
         return x
-    return torch.cat([x, F.one_hot(labels, n_classes).to(x.dtype)], dim=1)
+    return torch.cat([x, F.one_hot(labels.long(), n_classes).to(x.dtype)], dim=1)
 
 
 class MLPGenerator(Generator):
@@ -71,6 +73,11 @@ class MLPDiscriminator(Discriminator):
         img_shape: Shape (C, H, W) of the input images.
         hidden_dims: Widths of the hidden layers.
         n_classes: Number of classes to condition on; 0 for an unconditional discriminator.
+        conditioning: How the label enters when ``n_classes > 0``: ``concat`` (one-hot concatenated to the
+            flattened image, the tutorial's) or ``projection`` (``psi(phi(x)) + <embed(y), phi(x)>`` with
+            ``phi(x)`` the last hidden layer, Miyato and Koyama 2018).
+        spectral_norm: Spectrally normalize every linear layer and the projection embedding
+            (Miyato et al. 2018).
     """
 
     def __init__(
@@ -78,14 +85,31 @@ class MLPDiscriminator(Discriminator):
         img_shape: tuple[int, int, int] = (1, 28, 28),
         hidden_dims: Sequence[int] = (512, 256),
         n_classes: int = 0,
+        conditioning: Conditioning = "concat",
+        spectral_norm: bool = False,
     ) -> None:
         super().__init__()
+        check_conditioning(conditioning)
         self.img_shape = tuple(img_shape)
         self.n_classes = n_classes
-        dims = [math.prod(self.img_shape) + n_classes, *hidden_dims]
+        self.conditioning = conditioning
+        self._concat_labels = n_classes if conditioning == "concat" else 0
+        dims = [math.prod(self.img_shape) + self._concat_labels, *hidden_dims]
         self.net = nn.Sequential(*_mlp(dims), nn.Linear(dims[-1], 1))
+        self.embed = None
+        if n_classes > 0 and conditioning == "projection":
+            self.embed = nn.Embedding(n_classes, dims[-1])
+            nn.init.xavier_uniform_(self.embed.weight)  # as in Miyato and Koyama's code; N(0, 1) is far too large
+        if spectral_norm:
+            add_spectral_norm(self)
 
     def forward(self, x: Tensor, labels: Optional[Tensor] = None) -> Tensor:
         check_images(x, self.img_shape)
         check_labels(labels, x.shape[0], self.n_classes, "discriminator")
-        return self.net(_with_one_hot(x.flatten(1), labels, self.n_classes)).squeeze(1)
+        x = _with_one_hot(x.flatten(1), labels, self._concat_labels)
+        if self.embed is None:
+            return self.net(x).squeeze(1)
+        *body, head = self.net
+        for layer in body:
+            x = layer(x)
+        return head(x).squeeze(1) + (self.embed(labels) * x).sum(dim=1)
