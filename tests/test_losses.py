@@ -9,8 +9,10 @@ from gan_lightning.losses import (
     LOSSES,
     bce_d_loss,
     get_loss,
+    gradient_penalty,
     minimax_g_loss,
     nonsaturating_g_loss,
+    r1_penalty,
 )
 
 
@@ -51,3 +53,48 @@ def test_unknown_loss_names_the_choices():
     with pytest.raises(GANLightningError, match="choose one of bce, minimax"):
         get_loss("bse")
     assert set(LOSSES) == {"bce", "minimax", "lsgan", "hinge", "wasserstein"}
+
+
+def test_lsgan_hinge_and_wasserstein_by_hand():
+    r, f = REAL.tolist(), FAKE.tolist()
+    lsgan_d = 0.5 * (sum((x - 1) ** 2 for x in r) / 2 + sum(x**2 for x in f) / 2)
+    hinge_d = sum(max(0.0, 1 - x) for x in r) / 2 + sum(max(0.0, 1 + x) for x in f) / 2
+    assert LOSSES["lsgan"].d(REAL, FAKE).item() == pytest.approx(lsgan_d, rel=1e-6)
+    assert LOSSES["lsgan"].g(FAKE).item() == pytest.approx(0.5 * sum((x - 1) ** 2 for x in f) / 2, rel=1e-6)
+    assert LOSSES["hinge"].d(REAL, FAKE).item() == pytest.approx(hinge_d, rel=1e-6)
+    assert LOSSES["hinge"].g(FAKE).item() == pytest.approx(-sum(f) / 2, rel=1e-6)
+    assert LOSSES["wasserstein"].d(REAL, FAKE).item() == pytest.approx(sum(f) / 2 - sum(r) / 2, rel=1e-6)
+    assert LOSSES["wasserstein"].g(FAKE).item() == pytest.approx(-sum(f) / 2, rel=1e-6)
+
+
+class LinearCritic(nn.Module):
+    """D(x) = <w, x> + b: its input gradient is w everywhere, so the penalties have closed forms."""
+
+    def __init__(self, w: torch.Tensor) -> None:
+        super().__init__()
+        self.w = nn.Parameter(w)
+
+    def forward(self, x, labels=None):
+        return (x.flatten(1) * self.w).sum(1) + 0.3
+
+
+def test_gradient_penalty_on_a_linear_critic():
+    w = torch.tensor([3.0, 4.0, 0.0, 0.0])  # ||w|| = 5
+    critic = LinearCritic(w)
+    real, fake = torch.randn(6, 1, 2, 2), torch.randn(6, 1, 2, 2)
+    penalty = gradient_penalty(critic, real, fake)
+    assert penalty.item() == pytest.approx((5.0 - 1.0) ** 2, rel=1e-6)
+    penalty.backward()  # differentiable w.r.t. the critic: d/dw (||w|| - 1)^2 = 2 (||w|| - 1) w / ||w||
+    torch.testing.assert_close(critic.w.grad, 2 * 4.0 * w / 5.0)
+
+
+def test_r1_penalty_on_a_linear_critic():
+    critic = LinearCritic(torch.tensor([1.0, 2.0, 2.0, 0.0]))  # ||w||^2 = 9
+    assert r1_penalty(critic, torch.randn(5, 1, 2, 2)).item() == pytest.approx(9.0, rel=1e-6)
+
+
+def test_penalties_are_fp32_under_autocast():
+    critic = LinearCritic(torch.tensor([3.0, 4.0, 0.0, 0.0]))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        penalty = gradient_penalty(critic, torch.randn(4, 1, 2, 2), torch.randn(4, 1, 2, 2))
+    assert penalty.dtype == torch.float32 and penalty.item() == pytest.approx(16.0, rel=1e-6)

@@ -89,3 +89,49 @@ def test_img_shape_mismatch_with_data_is_caught_before_training(fake_mnist):
 def test_bad_settings_are_rejected(kwargs, match):
     with pytest.raises(GANLightningError, match=match):
         tiny_gan(**kwargs)
+
+
+def test_ema_tracks_the_generator_and_reloads_from_a_checkpoint(fake_mnist, tmp_path):
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    model = tiny_gan(ema_decay=0.9)
+    assert not any(p.requires_grad for p in model.generator_ema.parameters())
+    trainer = quiet_trainer(max_epochs=1, limit_train_batches=3,
+                            callbacks=[ModelCheckpoint(dirpath=tmp_path, save_last=True)])
+    trainer.fit(model, MNISTDataModule(fake_mnist, batch_size=16, download=False))
+    live, ema = model.generator.state_dict(), model.generator_ema.module.state_dict()
+    assert all(not torch.equal(live[k], ema[k]) for k in live)  # averaged, not copied
+    assert int(model.generator_ema.n_averaged) == 3  # one update per generator step
+    z = torch.randn(4, 8)
+    assert torch.equal(model.sample(4, z=z), model.generator_ema.module.eval()(z).clamp(-1, 1))
+    reloaded = GAN.load_from_checkpoint(tmp_path / "last.ckpt", generator=MLPGenerator(latent_dim=8, hidden_dims=(32,)),
+                                        discriminator=MLPDiscriminator(hidden_dims=(32,)))
+    assert reloaded.generator_ema is not None
+    torch.testing.assert_close(reloaded.sample(4, z=z), model.sample(4, z=z), rtol=0, atol=0)
+
+
+def test_conditional_gan_samples_the_asked_digits_and_the_data_distribution(fake_mnist):
+    from gan_lightning import ConditionalGAN
+
+    model = ConditionalGAN(MLPGenerator(latent_dim=8, hidden_dims=(32,), n_classes=10),
+                           MLPDiscriminator(hidden_dims=(32,), n_classes=10))
+    z = torch.randn(1, 8).repeat(10, 1)
+    per_digit = model.sample(10, labels=torch.arange(10), z=z)
+    assert not torch.allclose(per_digit[0], per_digit[1])  # same noise, different digit
+    assert model.sample(3, labels=7).shape == (3, 1, 28, 28)
+    with pytest.raises(GANLightningError, match="integers in \\[0, 9\\]"):
+        model.sample(2, labels=torch.tensor([3, 10]))
+    # fit reads the class counts of the data: labels are then drawn from that distribution
+    model.label_probs.zero_()
+    quiet_trainer(max_epochs=1, limit_train_batches=1).fit(model, MNISTDataModule(fake_mnist, download=False))
+    torch.testing.assert_close(model.label_probs, torch.full((10,), 0.1))
+
+
+def test_conditional_gan_signature_matches_gan():
+    import inspect
+
+    from gan_lightning import ConditionalGAN
+
+    gan, cgan = (inspect.signature(cls.__init__).parameters for cls in (GAN, ConditionalGAN))
+    assert [p for p in cgan if p != "num_classes"] == list(gan)
+    assert all(gan[p].default == cgan[p].default for p in gan)
