@@ -42,8 +42,3 @@ def average_gradients(module: nn.Module, name: str) -> None:
         p.grad.copy_(flat[offset:offset + p.numel()].view_as(p.grad))
         offset += p.numel()
 
-
-def gradients_are_finite(module: nn.Module) -> bool:
-    """Whether every gradient of ``module`` is finite (one host-device sync); equal on all ranks after averaging."""
-    grads = [p.grad for p in module.parameters() if p.grad is not None]
-    return bool(torch.isfinite(torch.nn.utils.get_total_norm(grads))) if grads else True

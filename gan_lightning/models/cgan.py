@@ -34,6 +34,7 @@ class ConditionalGAN(GAN):
         scheduler_d: Learning-rate scheduler of the discriminator, stepped once per epoch; None for none.
         on_nonfinite: What a non-finite loss does: ``stop`` ends training with a message naming the step;
             ``skip`` skips that optimizer step and counts it in ``train/skipped_steps``.
+        compile: Compile the generator and discriminator with ``torch.compile`` when fitting.
     """
 
     def __init__(
@@ -52,9 +53,10 @@ class ConditionalGAN(GAN):
         scheduler_g: Optional[LRSchedulerCallable] = None,
         scheduler_d: Optional[LRSchedulerCallable] = None,
         on_nonfinite: Literal["stop", "skip"] = "stop",
+        compile: bool = False,
     ) -> None:
         super().__init__(generator, discriminator, latent_dim, loss, n_critic, gp_weight, r1_gamma, ema_decay,
-                         optimizer_g, optimizer_d, scheduler_g, scheduler_d, on_nonfinite)
+                         optimizer_g, optimizer_d, scheduler_g, scheduler_d, on_nonfinite, compile)
         for name, net in (("generator", generator), ("discriminator", discriminator)):
             declared = getattr(net, "n_classes", num_classes)
             if declared != num_classes:

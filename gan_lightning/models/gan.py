@@ -16,19 +16,14 @@ from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from lightning.pytorch.core.mixins.hparams_mixin import _given_hyperparameters
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from gan_lightning.errors import GANLightningError
 from gan_lightning.losses import get_loss, gradient_penalty, r1_penalty
-from gan_lightning.models._distributed import average_gradients, gradients_are_finite, no_reducer_sync
+from gan_lightning.models._distributed import average_gradients, no_reducer_sync
 from gan_lightning.models._guard import NonFiniteGuard
+from gan_lightning.models._settings import check_settings, make_ema, resolve_latent_dim, tutorial_adam
 from gan_lightning.networks._checks import shape_str
 from gan_lightning.networks.base import Discriminator, Generator
-
-
-def tutorial_adam(params) -> torch.optim.Optimizer:
-    """The tutorial's optimizer: Adam, lr 2e-4, betas (0.5, 0.999)."""
-    return torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999))
 
 
 class GAN(LightningModule):
@@ -52,6 +47,8 @@ class GAN(LightningModule):
         on_nonfinite: What a non-finite loss does: ``stop`` ends training with a message naming the step
             (checked without syncing every step on GPUs); ``skip`` skips that optimizer step, counts it in
             ``train/skipped_steps`` and goes on (one host-device sync per step).
+        compile: Compile the generator and discriminator with ``torch.compile`` when fitting (pays off on
+            GPUs for the convolutional networks; see scripts/benchmark.py).
     """
 
     num_classes: int = 0
@@ -71,6 +68,7 @@ class GAN(LightningModule):
         scheduler_g: Optional[LRSchedulerCallable] = None,
         scheduler_d: Optional[LRSchedulerCallable] = None,
         on_nonfinite: Literal["stop", "skip"] = "stop",
+        compile: bool = False,
     ) -> None:
         super().__init__()
         # Under LightningCLI networks and optimizers are saved as their configs and reload with
@@ -81,10 +79,10 @@ class GAN(LightningModule):
         self.automatic_optimization = False
         self.generator = generator
         self.discriminator = discriminator
-        self.latent_dim = _resolve_latent_dim(generator, latent_dim)
+        self.latent_dim = resolve_latent_dim(generator, latent_dim)
         self.loss_fn = get_loss(loss)
-        _check_settings(n_critic=n_critic, gp_weight=gp_weight, r1_gamma=r1_gamma, ema_decay=ema_decay)
-        self.generator_ema = _ema(generator, ema_decay) if ema_decay is not None else None
+        check_settings(n_critic=n_critic, gp_weight=gp_weight, r1_gamma=r1_gamma, ema_decay=ema_decay)
+        self.generator_ema = make_ema(generator, ema_decay) if ema_decay is not None else None
         self._optimizers = {"optimizer_g": optimizer_g or tutorial_adam, "optimizer_d": optimizer_d or tutorial_adam}
         self._schedulers = (scheduler_g, scheduler_d)
         # Batch norm needs real and fake in separate batches; otherwise one forward of both is faster.
@@ -93,6 +91,7 @@ class GAN(LightningModule):
         self._noise_rng: Optional[torch.Generator] = None
         self._guard = NonFiniteGuard()
         self.skipped_steps = 0
+        self._compiled = False
 
     # -----------------------------------------------------------------------------------------------------
     # Sampling: the one contract used by callbacks, scripts and notebooks
@@ -150,6 +149,12 @@ class GAN(LightningModule):
                     f"The data gives {shape_str(data_shape)} images but the {name} is built for "
                     f"{shape_str(net_shape)}: set the networks' img_shape to {list(data_shape)}."
                 )
+
+    def configure_model(self) -> None:
+        if self.hparams.compile and not self._compiled:
+            self.generator.compile()
+            self.discriminator.compile()
+            self._compiled = True
 
     def configure_optimizers(self):
         optimizers = [self._make_optimizer("optimizer_g", self.generator),
@@ -227,12 +232,15 @@ class GAN(LightningModule):
 
     def _backward_and_step(self, opt, loss: Tensor, network: nn.Module, name: str) -> bool:
         opt.zero_grad(set_to_none=True)
+        if self.hparams.on_nonfinite == "skip":
+            # One sync per step, by choice; all ranks skip together. Inf gradients of a finite loss under
+            # 16-mixed stay the GradScaler's business.
+            nonfinite = not bool(torch.isfinite(loss.detach()))
+            if self.trainer.strategy.reduce_boolean_decision(nonfinite, all=False):
+                self.skipped_steps += 1
+                return False
         self.manual_backward(loss)
         average_gradients(network, name)
-        if self.hparams.on_nonfinite == "skip" and not gradients_are_finite(network):
-            opt.zero_grad(set_to_none=True)
-            self.skipped_steps += 1
-            return False
         opt.step()
         return True
 
@@ -286,30 +294,3 @@ class GAN(LightningModule):
             return self._discriminate(real, labels), self._discriminate(fake, labels)
         both_labels = None if labels is None else torch.cat([labels, labels])
         return self._discriminate(torch.cat([real, fake]), both_labels).split(real.shape[0])
-
-
-def _resolve_latent_dim(generator: nn.Module, latent_dim: Optional[int]) -> int:
-    declared = getattr(generator, "latent_dim", None)
-    if latent_dim is None and declared is None:
-        raise GANLightningError("The generator has no latent_dim attribute: pass latent_dim to the module.")
-    if latent_dim is not None and declared is not None and latent_dim != declared:
-        raise GANLightningError(
-            f"latent_dim={latent_dim} does not match the generator's latent_dim={declared}: "
-            "set them equal (or leave the module's latent_dim unset to use the generator's)."
-        )
-    return int(latent_dim if latent_dim is not None else declared)
-
-
-def _check_settings(n_critic: int, gp_weight: float, r1_gamma: float, ema_decay: Optional[float]) -> None:
-    if n_critic < 1:
-        raise GANLightningError(f"n_critic={n_critic} must be at least 1.")
-    if gp_weight < 0 or r1_gamma < 0:
-        raise GANLightningError("gp_weight and r1_gamma must be >= 0 (0 turns a penalty off).")
-    if ema_decay is not None and not 0.0 < ema_decay < 1.0:
-        raise GANLightningError(f"ema_decay={ema_decay} must lie in (0, 1), e.g. 0.999, or be null to disable EMA.")
-
-
-def _ema(generator: nn.Module, decay: float) -> AveragedModel:
-    """An EMA copy of the generator (weights and batch-norm buffers) that no optimizer or DDP touches."""
-    ema = AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
-    return ema.requires_grad_(False)

@@ -1,0 +1,41 @@
+"""The GAN module's settings: checks with one-sentence errors, the default optimizer, the generator's EMA."""
+
+from typing import Optional
+
+import torch
+from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+from gan_lightning.errors import GANLightningError
+
+
+def tutorial_adam(params) -> torch.optim.Optimizer:
+    """The tutorial's optimizer: Adam, lr 2e-4, betas (0.5, 0.999)."""
+    return torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999))
+
+
+def resolve_latent_dim(generator: nn.Module, latent_dim: Optional[int]) -> int:
+    declared = getattr(generator, "latent_dim", None)
+    if latent_dim is None and declared is None:
+        raise GANLightningError("The generator has no latent_dim attribute: pass latent_dim to the module.")
+    if latent_dim is not None and declared is not None and latent_dim != declared:
+        raise GANLightningError(
+            f"latent_dim={latent_dim} does not match the generator's latent_dim={declared}: "
+            "set them equal (or leave the module's latent_dim unset to use the generator's)."
+        )
+    return int(latent_dim if latent_dim is not None else declared)
+
+
+def check_settings(n_critic: int, gp_weight: float, r1_gamma: float, ema_decay: Optional[float]) -> None:
+    if n_critic < 1:
+        raise GANLightningError(f"n_critic={n_critic} must be at least 1.")
+    if gp_weight < 0 or r1_gamma < 0:
+        raise GANLightningError("gp_weight and r1_gamma must be >= 0 (0 turns a penalty off).")
+    if ema_decay is not None and not 0.0 < ema_decay < 1.0:
+        raise GANLightningError(f"ema_decay={ema_decay} must lie in (0, 1), e.g. 0.999, or be null to disable EMA.")
+
+
+def make_ema(generator: nn.Module, decay: float) -> AveragedModel:
+    """An EMA copy of the generator (weights and batch-norm buffers) that no optimizer or DDP touches."""
+    ema = AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+    return ema.requires_grad_(False)
