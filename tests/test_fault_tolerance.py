@@ -120,3 +120,14 @@ def test_nonfinite_loss_can_be_skipped_and_counted(fake_mnist):
     assert model.skipped_steps == 4
     assert trainer.logged_metrics["train/skipped_steps"] == 4
     assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+@pytest.mark.slow
+def test_gpu_check_script_dry_run_on_cpu(tmp_path):
+    """scripts/gpu_check.py is run on GPUs only when one is lent; keep it working with a bf16 CPU dry run."""
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "gpu_check.py"), "--accelerator", "cpu",
+                             "--steps", "2", "--data-dir", str(tmp_path / "none")],
+                            cwd=tmp_path, env=cli_env(), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    lines = [line for line in result.stdout.splitlines() if line.strip().startswith("bf16-mixed")]
+    assert len(lines) == 5 and all(" finite " in line for line in lines)
