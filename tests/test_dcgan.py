@@ -231,3 +231,16 @@ def test_dcgan_trains_in_the_modules(fake_mnist, make_model):
         assert all(not torch.equal(p, q) for p, q in zip(new.parameters(), old.parameters()))
     samples = model.sample(10, labels=torch.arange(10) if model.num_classes else None)
     assert samples.shape == (10, 1, 28, 28) and torch.isfinite(samples).all()
+
+
+def test_batch_norm_discriminator_is_the_papers_and_refuses_penalties():
+    from gan_lightning import GAN, GANLightningError
+
+    d = DCGANDiscriminator(batch_norm=True, base_channels=8)
+    norms = [m for m in d.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert len(norms) == 1 and norms[0].num_features == 16  # every convolution but the first
+    assert d(torch.randn(3, 1, 28, 28)).shape == (3,)
+    g = DCGANGenerator(base_channels=8)
+    assert GAN(g, d)._separate_d_batches  # real and fake go through D as separate batches
+    with pytest.raises(GANLightningError, match="batch norm mixes the images"):
+        GAN(g, d, gp_weight=10.0)

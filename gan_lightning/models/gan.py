@@ -87,6 +87,10 @@ class GAN(LightningModule):
         self._schedulers = (scheduler_g, scheduler_d)
         # Batch norm needs real and fake in separate batches; otherwise one forward of both is faster.
         self._separate_d_batches = any(isinstance(m, _BatchNorm) for m in discriminator.modules())
+        if self._separate_d_batches and (gp_weight > 0 or r1_gamma > 0):
+            raise GANLightningError("Gradient penalties are per image and batch norm mixes the images of a batch: "
+                                    "use a discriminator without batch norm (e.g. batch_norm: false) with "
+                                    "gp_weight or r1_gamma.")
         self._noise_seed: Optional[int] = None
         self._noise_rng: Optional[torch.Generator] = None
         self._guard = NonFiniteGuard()

@@ -2,8 +2,9 @@
 
 Generator: ``z -> Linear -> (w0, s, s) -> [ConvTranspose2d(4, stride 2) -> BatchNorm -> ReLU] ... -> Tanh``,
 doubling the size and halving the width at each step. Discriminator: the mirror image, ``[Conv2d(4, stride 2)
--> LeakyReLU(0.2)] ... -> Linear -> one logit``, with **no batch norm**, so it works with WGAN-GP and R1 and
-with the module's single forward of real and fake together. The first feature map is ``s x s`` with ``s`` the
+-> LeakyReLU(0.2)] ... -> Linear -> one logit``, without batch norm by default, so it works with WGAN-GP and
+R1 and with the module's single forward of real and fake together; ``batch_norm=True`` adds it after every
+convolution but the first, as in the DCGAN paper (the module then feeds real and fake as separate batches). The first feature map is ``s x s`` with ``s`` the
 image side halved while it stays even and at least 4: 7x7 for 28x28 (two steps), 4x4 for 32x32 (three
 steps) and 64x64 (four steps). Widths are ``base_channels * 2**k``: 128 -> 64 for 28x28 at the default 64.
 
@@ -141,6 +142,8 @@ class DCGANDiscriminator(Discriminator):
             channels) or ``projection`` (Miyato and Koyama 2018: ``psi(phi(x)) + <embed(y), phi(x)>``).
         spectral_norm: Spectrally normalize every convolution, the final linear layer and the projection
             embedding (Miyato et al. 2018).
+        batch_norm: Batch norm after every convolution but the first, as in the DCGAN paper. Leave it off
+            for WGAN-GP and R1 (their penalties are per image) and with spectral norm.
 
     >>> d = DCGANDiscriminator(img_shape=(1, 28, 28), n_classes=10, conditioning="projection")
     >>> d(torch.randn(2, 1, 28, 28), torch.tensor([3, 7])).shape
@@ -154,6 +157,7 @@ class DCGANDiscriminator(Discriminator):
         n_classes: int = 0,
         conditioning: Conditioning = "concat",
         spectral_norm: bool = False,
+        batch_norm: bool = False,
     ) -> None:
         super().__init__()
         check_conditioning(conditioning)
@@ -164,8 +168,9 @@ class DCGANDiscriminator(Discriminator):
         steps, side = _layout(self.img_shape)
         widths = _widths(base_channels, steps)
         layers: list[nn.Module] = []
-        for w_in, w_out in zip([self.img_shape[0] + self._label_maps, *widths[:-1]], widths):
-            layers += [nn.Conv2d(w_in, w_out, 4, 2, 1), nn.LeakyReLU(0.2)]
+        for i, (w_in, w_out) in enumerate(zip([self.img_shape[0] + self._label_maps, *widths[:-1]], widths)):
+            norm = [nn.BatchNorm2d(w_out)] if batch_norm and i > 0 else []
+            layers += [nn.Conv2d(w_in, w_out, 4, 2, 1, bias=not norm), *norm, nn.LeakyReLU(0.2)]
         self.features = nn.Sequential(*layers, nn.Flatten())
         feature_dim = widths[-1] * side * side
         self.head = nn.Linear(feature_dim, 1)
