@@ -4,9 +4,10 @@ Generator: ``z -> Linear -> (w0, s, s) -> [ConvTranspose2d(4, stride 2) -> Batch
 doubling the size and halving the width at each step. Discriminator: the mirror image, ``[Conv2d(4, stride 2)
 -> LeakyReLU(0.2)] ... -> Linear -> one logit``, without batch norm by default, so it works with WGAN-GP and
 R1 and with the module's single forward of real and fake together; ``batch_norm=True`` adds it after every
-convolution but the first, as in the DCGAN paper (the module then feeds real and fake as separate batches). The first feature map is ``s x s`` with ``s`` the
-image side halved while it stays even and at least 4: 7x7 for 28x28 (two steps), 4x4 for 32x32 (three
-steps) and 64x64 (four steps). Widths are ``base_channels * 2**k``: 128 -> 64 for 28x28 at the default 64.
+convolution but the first, as in the DCGAN paper (the module then feeds real and fake as separate batches).
+The first feature map is ``s x s`` with ``s`` the image side halved while it stays even and at least 4:
+7x7 for 28x28 (two steps), 4x4 for 32x32 (three steps) and 64x64 (four steps). Widths are
+``base_channels * 2**k``: 128 -> 64 for 28x28 at the default 64.
 
 Conditioning (``n_classes > 0``):
 
