@@ -10,8 +10,9 @@ from gan_lightning.errors import GANLightningError
 
 
 def tutorial_adam(params) -> torch.optim.Optimizer:
-    """The tutorial's optimizer: Adam, lr 2e-4, betas (0.5, 0.999)."""
-    return torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999))
+    """The tutorial's optimizer: Adam, lr 2e-4, betas (0.5, 0.999); fused (one kernel for all parameters,
+    several times faster than the per-tensor loop on CPU, and on GPU)."""
+    return torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999), fused=True)
 
 
 def resolve_latent_dim(generator: nn.Module, latent_dim: Optional[int]) -> int:
