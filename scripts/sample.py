@@ -59,8 +59,8 @@ def grid_labels(model: GAN, num: int, digit: Optional[int]) -> tuple[Optional[Te
 def sample_grid(model: GAN, num: int, nrow: int = 8, digit: Optional[int] = None,
                 seed: int = 0) -> tuple[Tensor, int]:
     """A (3, H, W) grid in [0, 1] of ``num`` samples drawn from seeded noise, and its images per row."""
-    if num < 1:
-        raise GANLightningError(f"--num {num}: ask for at least one image.")
+    if num < 1 or nrow < 1:
+        raise GANLightningError(f"--num {num} --nrow {nrow}: ask for at least one image and one per row.")
     labels, per_class = grid_labels(model, num, digit)
     z = model.noise(num, generator=torch.Generator(device=model.device).manual_seed(seed))
     images = model.sample(num, labels=labels, z=z)
@@ -73,7 +73,8 @@ def main(argv: Optional[list[str]] = None) -> Path:
     args = parser.parse_args(argv)
     try:
         model = load_model(args.checkpoint, map_location=args.device)
-        num = args.num or (10 * model.num_classes if model.num_classes and args.digit is None else 64)
+        default = 10 * model.num_classes if model.num_classes and args.digit is None else 64
+        num = default if args.num is None else args.num
         grid, columns = sample_grid(model, num, args.nrow, args.digit, args.seed)
     except GANLightningError as err:
         parser.error(str(err))

@@ -96,6 +96,7 @@ def test_sample_rejects_what_the_model_cannot_do(tiny_runs, capsys):
     assert "--digit needs a conditional model" in usage_error(capsys, run, [gan, "--digit", "3"])
     assert "the model knows classes 0 to 9" in usage_error(capsys, run, [cgan, "--digit", "10"])
     assert "multiple of 10" in usage_error(capsys, run, [cgan, "--num", "15"])
+    assert "at least one image" in usage_error(capsys, run, [gan, "--num", "0"])
     assert "No checkpoint at" in usage_error(capsys, run, ["missing.ckpt"])
 
 
