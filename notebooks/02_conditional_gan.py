@@ -126,8 +126,10 @@ for ax, path in zip(axes, (grids[1], grids[-1])):
 plt.show()
 
 # %% [markdown]
-# Already after one epoch each row leans towards its digit; after a few epochs most rows hold the right
-# digit, with some mistakes left, most often between digits that look alike (4 and 9, 3 and 5, 7 and 9).
+# After one epoch the label has hardly any effect yet: every row shows the same few shapes. The generator
+# first learns what digits look like in general, then to follow the label. After five epochs most rows show
+# their digit, some clearly (0, 1 and 7 in our run), others still weakly or mixed with a look-alike (4 and 9,
+# 5 and 6). More epochs help: `configs/cgan.yaml` trains for 30.
 #
 # ## 3. One row per digit, with `model.sample`
 #
@@ -173,10 +175,11 @@ same_style = model.sample(styles * 10, labels=torch.arange(10).repeat(styles), z
 show(same_style, "one noise vector per row, labels 0 to 9 along it", nrow=10)
 
 # %% [markdown]
-# Within a row the digits tend to share their *style*: stroke thickness, slant, size. The network was never
-# told about style; it used the noise for whatever the label does not fix. The separation is not perfect
-# (with a short training some rows also change style, or draw a wrong digit), but it shows what the two
-# inputs are for.
+# The label is meant to decide the digit and the noise everything else, the *style*: stroke thickness,
+# slant, size. The network was never told about style; it can only use the noise for whatever the label does
+# not fix. After a short training the separation is rough. Along a row, the digits the model has learned
+# well tend to keep the row's thickness and size; but the noise can also overrule the label (in our run one
+# row drew 5- and 9-like shapes for most labels). With longer training the rows become more consistent.
 #
 # ## What next
 #
