@@ -41,6 +41,7 @@ import torch
 from lightning.pytorch import Trainer, seed_everything
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
+from matplotlib.ticker import MaxNLocator
 from torchvision.utils import make_grid
 
 from gan_lightning import GAN, MLPDiscriminator, MLPGenerator, MNISTDataModule
@@ -135,13 +136,14 @@ ax2.axhline(floor_is, color="gray", linestyle=":", label="real data")
 ax2.set_title(f"val/is (higher is better)\n{NUM_SAMPLES} images, {BACKBONE} backbone", fontsize=9)
 for ax in (ax1, ax2):
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend()
 plt.show()
 for epoch, fid, score in zip(fids.epochs, fids.values, scores.values):
     print(f"epoch {epoch}: FID {fid:.2f}, IS {score:.2f}")
 
 # %% [markdown]
-# FID は最初の数エポックで急に下がり、そのあとはゆっくり下がります。この小さな全結合 GAN では、ふつう本物のデータの下限よりずっと上にとどまります。IS は、数字が読めるようになるにつれて本物のデータの値に近づいていきます。学習がしばらく悪くなることもあります。一番良いチェックポイントを残すのは、そのためです。
+# FID は最初の数エポックで急に下がり、そのあとはゆっくり下がります。この小さな全結合 GAN では、本物のデータの下限よりずっと上にとどまります。IS は数字が読めるようになるにつれて上がりますが、数エポックではまだ本物の数字の値よりずっと低いままです。分類器は、このざらざらした数字については本物の数字ほど確信を持てないのです（IS が低いのは、サンプルが少ないクラスにしか分かれていないせいのこともあります）。学習がしばらく悪くなることもあります。一番良いチェックポイントを残すのは、そのためです。
 
 # %%
 best_path = keep_best.best_model_path

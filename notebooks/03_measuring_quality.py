@@ -48,6 +48,7 @@ import torch
 from lightning.pytorch import Trainer, seed_everything
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
+from matplotlib.ticker import MaxNLocator
 from torchvision.utils import make_grid
 
 from gan_lightning import GAN, MLPDiscriminator, MLPGenerator, MNISTDataModule
@@ -160,15 +161,18 @@ ax2.axhline(floor_is, color="gray", linestyle=":", label="real data")
 ax2.set_title(f"val/is (higher is better)\n{NUM_SAMPLES} images, {BACKBONE} backbone", fontsize=9)
 for ax in (ax1, ax2):
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend()
 plt.show()
 for epoch, fid, score in zip(fids.epochs, fids.values, scores.values):
     print(f"epoch {epoch}: FID {fid:.2f}, IS {score:.2f}")
 
 # %% [markdown]
-# FID falls quickly in the first epochs, then more slowly, and usually stays well above the real-data floor
-# for this small fully connected GAN. The IS rises towards the real-data value as the digits become
-# recognizable. A run can also get worse for a while; that is what the best checkpoint is for:
+# FID falls quickly in the first epochs, then more slowly, and stays well above the real-data floor for this
+# small fully connected GAN. The IS rises as the digits become recognizable, but after a few epochs it is
+# still far below the value of real digits: the classifier is much less sure about these speckled digits than
+# about real ones (a low IS can also mean that the samples cover few classes). A run can also get worse for a
+# while; that is what the best checkpoint is for:
 
 # %%
 best_path = keep_best.best_model_path
