@@ -73,8 +73,9 @@ def interpolate_noise(z0: Tensor, z1: Tensor, steps: int, method: Literal["slerp
 
     ``slerp`` follows the great circle between the two directions and interpolates the lengths linearly:
     Gaussian noise in many dimensions lies near a sphere of radius sqrt(latent_dim), and the straight line
-    (``lerp``) cuts inside it, where the generator saw no noise in training (its midpoint is about 1/sqrt(2)
-    as long), which tends to give faded images mid-way (White 2016, "Sampling generative networks").
+    (``lerp``) cuts inside it (its midpoint is about 1/sqrt(2) as long), through noise of a length the
+    generator hardly ever saw in training (White 2016, "Sampling generative networks"). How much that shows
+    depends on the generator.
     """
     if steps < 2:
         raise GANLightningError(f"steps={steps}: an interpolation needs at least 2 points (both ends).")

@@ -12,8 +12,9 @@ frame per step, each frame one image per row side by side (--boomerang appends t
 loop). Labels are integers, so the walk is in the noise only.
 
 --method slerp (the default) follows the great circle between z0 and z1: Gaussian noise in 100 dimensions
-lies near a sphere of radius about 10, and the straight line (--method lerp) passes inside it, where the
-generator never saw noise in training, so its middle images tend to look faded.
+lies near a sphere of radius about 10, so every point of the walk is noise of a typical length. The straight
+line (--method lerp) passes inside the sphere, its midpoint about 0.7 times as long, through noise the
+generator hardly ever saw in training; how different its middle images look depends on the generator.
 """
 
 import argparse

@@ -89,11 +89,13 @@ def plot_runs(runs: Sequence[Path], keys: Optional[Sequence[str]] = None, labels
     rows = -(-len(keys) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(6 * cols, 3.6 * rows), squeeze=False)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    x_range = [float("inf"), float("-inf")]
     for ax, key in zip(axes.flat, keys):
         for i, (log, label) in enumerate(zip(logs, labels)):
             if key not in log:
                 continue
             xs, ys = xy(log[key], x)
+            x_range = [min([x_range[0], *xs]), max([x_range[1], *xs])]
             color = colors[i % len(colors)]
             per_epoch = key.startswith("val/") or x == "epoch"
             if smoothing > 0 and not per_epoch:
@@ -107,6 +109,9 @@ def plot_runs(runs: Sequence[Path], keys: Optional[Sequence[str]] = None, labels
         ax.legend(fontsize="small")
     for ax in list(axes.flat)[len(keys):]:
         fig.delaxes(ax)  # an odd number of panels leaves one slot empty
+    if x_range[0] < x_range[1]:  # one x range for all panels: a val/fid point lines up with the losses then
+        for ax in fig.axes:
+            ax.set_xlim(*x_range)
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -172,6 +172,7 @@ def test_plot_shows_val_metrics_per_epoch_and_chosen_keys(tmp_path):
     assert [ax.get_title() for ax in fig.axes] == ["train/d_loss", "train/g_loss", "val/fid"]
     fid = fig.axes[2].get_lines()[0]
     assert list(fid.get_xdata()) == [2, 4] and list(fid.get_ydata()) == [30.5, 20.25]
+    assert fig.axes[2].get_xlim() == fig.axes[0].get_xlim() == (0, 4)  # the FID points line up with the losses
     by_epoch = script("plot_metrics.py")["plot_runs"]([run / "metrics.csv"], keys=["train/d_loss"], x="epoch")
     (line,) = by_epoch.axes[0].get_lines()
     assert list(line.get_xdata()) == [0, 1] and np.allclose(line.get_ydata(), [0.65, 0.45])
