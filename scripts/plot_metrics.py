@@ -22,6 +22,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only: works without a display
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from gan_lightning.errors import GANLightningError  # noqa: E402
 from gan_lightning.utils import MetricSeries, metrics_csv, read_metrics, smooth  # noqa: E402
@@ -105,6 +106,7 @@ def plot_runs(runs: Sequence[Path], keys: Optional[Sequence[str]] = None, labels
                     markersize=3)
         ax.set_title(key)
         ax.set_xlabel("training batches (generator steps)" if x == "step" else "epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
     for ax in list(axes.flat)[len(keys):]:
