@@ -6,7 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import yaml
 
+from gan_lightning.cli import main as cli_main
 from gan_lightning.data.idx import write_idx
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +36,46 @@ def make_fake_mnist(root: Path, n_train: int = 320, n_test: int = 100, seed: int
 def fake_mnist(tmp_path_factory) -> Path:
     """A data_dir holding tiny synthetic MNIST files (320 train, 100 test images)."""
     return make_fake_mnist(tmp_path_factory.mktemp("fake_mnist"))
+
+
+def tiny_fit(root: Path, data_dir: Path, name: str, conditional: bool = False, epochs: int = 2) -> Path:
+    """Run ``gan-lightning fit`` on a tiny MLP (G)AN for ``epochs`` x 3 batches, logging every batch; returns the
+    run folder ``root/runs/<name>/version_0`` (metrics.csv, samples/, checkpoints/last.ckpt)."""
+    n_classes = 10 if conditional else 0
+    config = {
+        "seed_everything": 0,
+        "trainer": {
+            "max_epochs": epochs, "limit_train_batches": 3, "log_every_n_steps": 1, "accelerator": "cpu",
+            "enable_progress_bar": False, "enable_model_summary": False,
+            "logger": {"class_path": "lightning.pytorch.loggers.CSVLogger",
+                       "init_args": {"save_dir": str(root / "runs"), "name": name}},
+            "callbacks": [{"class_path": "lightning.pytorch.callbacks.ModelCheckpoint",
+                           "init_args": {"save_last": True}}],
+        },
+        "model": {
+            "class_path": "gan_lightning.ConditionalGAN" if conditional else "gan_lightning.GAN",
+            "init_args": {
+                "generator": {"class_path": "gan_lightning.networks.MLPGenerator",
+                              "init_args": {"latent_dim": 8, "hidden_dims": [32], "n_classes": n_classes}},
+                "discriminator": {"class_path": "gan_lightning.networks.MLPDiscriminator",
+                                  "init_args": {"hidden_dims": [32], "n_classes": n_classes}},
+                **({"num_classes": 10} if conditional else {}),
+            },
+        },
+        "data": {"data_dir": str(data_dir), "batch_size": 16, "download": False},
+    }
+    path = root / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    cli_main(["fit", "--config", str(path)])
+    return root / "runs" / name / "version_0"
+
+
+@pytest.fixture(scope="session")
+def tiny_runs(fake_mnist, tmp_path_factory) -> dict[str, Path]:
+    """Run folders of two tiny ``gan-lightning fit`` runs on fake_mnist: ``gan`` (GAN) and ``cgan``
+    (ConditionalGAN), each with metrics.csv and checkpoints/last.ckpt."""
+    root = tmp_path_factory.mktemp("tiny_runs")
+    return {"gan": tiny_fit(root, fake_mnist, "gan"), "cgan": tiny_fit(root, fake_mnist, "cgan", conditional=True)}
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,157 @@
+"""Helpers for scripts and notebooks: load a checkpoint as the right module, walk the latent space, read a run's
+``metrics.csv``.
+
+    >>> interpolate_noise(torch.zeros(1, 2), torch.ones(1, 2), steps=3, method="lerp")[:, 0, 0].tolist()
+    [0.0, 0.5, 1.0]
+"""
+
+import csv
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Optional, Union
+
+import torch
+from torch import Tensor, nn
+
+from gan_lightning.errors import GANLightningError
+from gan_lightning.models import GAN, ConditionalGAN
+
+PathLike = Union[str, Path]
+
+# ---------------------------------------------------------------------------------------------------------
+# Checkpoints
+# ---------------------------------------------------------------------------------------------------------
+
+
+def model_class(hparams: dict) -> type[GAN]:
+    """The module class a checkpoint's hyperparameters name: LightningCLI saves it as ``_class_path``."""
+    class_path = hparams.get("_class_path")
+    if not class_path:  # written by Trainer.fit in Python: guess from the arguments only a cGAN has
+        return ConditionalGAN if "num_classes" in hparams else GAN
+    module_name, _, name = class_path.rpartition(".")
+    cls = getattr(importlib.import_module(module_name), name, None)
+    if not (isinstance(cls, type) and issubclass(cls, GAN)):
+        raise GANLightningError(f"The checkpoint's model is {class_path}, not a gan_lightning GAN: "
+                                "load it with its own class.")
+    return cls
+
+
+def load_model(path: PathLike, map_location: str = "cpu", generator: Optional[nn.Module] = None,
+               discriminator: Optional[nn.Module] = None) -> GAN:
+    """A ``GAN`` or ``ConditionalGAN`` from a checkpoint, with its weights, in eval mode.
+
+    Args:
+        path: A ``.ckpt`` written by ``gan-lightning fit`` (or by ``Trainer.fit``).
+        map_location: Device to load the weights onto.
+        generator: The generator network, only for checkpoints written by ``Trainer.fit`` in Python, which
+            hold the weights but not how to build the networks.
+        discriminator: The discriminator network, likewise.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise GANLightningError(f"No checkpoint at {path}: give the path of a .ckpt file, e.g. "
+                                "runs/gan/version_0/checkpoints/last.ckpt.")
+    # A checkpoint is trusted code (load_from_checkpoint unpickles it too); mmap avoids reading it twice.
+    hparams = torch.load(path, map_location="cpu", weights_only=False, mmap=True).get("hyper_parameters", {})
+    cls = model_class(hparams)
+    networks = {name: net for name, net in (("generator", generator), ("discriminator", discriminator))
+                if net is not None}
+    if not hparams.get("_class_path") and len(networks) < 2:
+        raise GANLightningError(f"{path} was written outside `gan-lightning fit` and does not say how to build its "
+                                "networks: pass generator= and discriminator= (built as in training).")
+    return cls.load_from_checkpoint(path, map_location=map_location, **networks).eval()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Latent space
+# ---------------------------------------------------------------------------------------------------------
+
+
+def interpolate_noise(z0: Tensor, z1: Tensor, steps: int, method: Literal["slerp", "lerp"] = "slerp") -> Tensor:
+    """Points from ``z0`` to ``z1`` (both (N, latent_dim)), endpoints included: shape (steps, N, latent_dim).
+
+    ``slerp`` follows the great circle between the two directions and interpolates the lengths linearly:
+    Gaussian noise in many dimensions lies near a sphere of radius sqrt(latent_dim), and the straight line
+    (``lerp``) cuts inside it (its midpoint is about 1/sqrt(2) as long), through noise of a length the
+    generator hardly ever saw in training (White 2016, "Sampling generative networks"). How much that shows
+    depends on the generator.
+    """
+    if steps < 2:
+        raise GANLightningError(f"steps={steps}: an interpolation needs at least 2 points (both ends).")
+    if method not in ("slerp", "lerp"):
+        raise GANLightningError(f"Unknown interpolation {method!r}: use slerp or lerp.")
+    t = torch.linspace(0, 1, steps, dtype=z0.dtype, device=z0.device).view(steps, 1, 1)
+    if method == "lerp":
+        return (1 - t) * z0 + t * z1
+    n0, n1 = z0.norm(dim=-1, keepdim=True), z1.norm(dim=-1, keepdim=True)
+    u0, u1 = z0 / n0.clamp_min(1e-12), z1 / n1.clamp_min(1e-12)
+    omega = torch.arccos((u0 * u1).sum(dim=-1, keepdim=True).clamp(-1, 1))
+    # sin(omega) -> 0 for (anti)parallel ends: fall back to the normalized straight line there.
+    safe = omega.sin().abs() > 1e-6
+    sin = torch.where(safe, omega.sin(), torch.ones_like(omega))
+    w0 = torch.where(safe, torch.sin((1 - t) * omega) / sin, 1 - t)
+    w1 = torch.where(safe, torch.sin(t * omega) / sin, t)
+    direction = w0 * u0 + w1 * u1
+    direction = direction / direction.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+    return direction * ((1 - t) * n0 + t * n1)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Training logs (CSVLogger's metrics.csv)
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MetricSeries:
+    """One logged value over training.
+
+    ``steps`` is the CSV's ``step`` column: training batches so far, i.e. generator updates. It is not
+    ``trainer.global_step``, which counts the D and G optimizer steps together (``n_critic + 1`` per batch).
+    """
+
+    steps: list[int] = field(default_factory=list)
+    epochs: list[int] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+
+
+def metrics_csv(run: PathLike) -> Path:
+    """``run/metrics.csv`` for a run folder (``runs/gan/version_0``), or ``run`` itself for a CSV file."""
+    run = Path(run)
+    path = run if run.suffix == ".csv" else run / "metrics.csv"
+    if not path.is_file():
+        raise GANLightningError(f"No metrics.csv at {path}: give a run folder written by CSVLogger, "
+                                "e.g. runs/gan/version_0.")
+    return path
+
+
+def read_metrics(run: PathLike) -> dict[str, MetricSeries]:
+    """Every logged value of a run, by name (``train/d_loss``, ``val/fid``, ...), skipping empty cells.
+
+    CSVLogger writes one row per logging step with a column per name; values logged at different times
+    (losses every few batches, FID once per epoch) leave the other cells empty.
+    """
+    series: dict[str, MetricSeries] = {}
+    with metrics_csv(run).open(newline="") as f:
+        for row in csv.DictReader(f):
+            step, epoch = int(float(row.get("step") or 0)), int(float(row.get("epoch") or 0))
+            for name, cell in row.items():
+                if name in ("step", "epoch") or cell in (None, ""):
+                    continue
+                s = series.setdefault(name, MetricSeries())
+                s.steps.append(step)
+                s.epochs.append(epoch)
+                s.values.append(float(cell))
+    return series
+
+
+def smooth(values: list[float], weight: float) -> list[float]:
+    """Exponential moving average as TensorBoard draws it (``weight`` 0: raw, 0.9: smooth), bias-corrected so
+    the first points are not pulled towards 0."""
+    if not 0.0 <= weight < 1.0:
+        raise GANLightningError(f"smoothing={weight} must lie in [0, 1), e.g. 0.6.")
+    out, avg = [], 0.0
+    for i, value in enumerate(values, start=1):
+        avg = weight * avg + (1 - weight) * value
+        out.append(avg / (1 - weight**i) if weight > 0 else value)
+    return out

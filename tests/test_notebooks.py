@@ -1,0 +1,126 @@
+"""The tutorial notebooks (jupytext sources in notebooks/) run at small settings on synthetic MNIST, in English and
+in Japanese, and the two languages share their code cells exactly.
+
+The fast tests execute the code cells in this process (importing torch once for all notebooks); one slow test
+runs a notebook in a real Jupyter kernel, as a reader would.
+"""
+
+import os
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import jupytext
+import matplotlib
+import pytest
+from conftest import ROOT, make_fake_mnist
+
+import gan_lightning.callbacks
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+NOTEBOOK_DIR = ROOT / "notebooks"
+ENGLISH = sorted(p for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.py") if not p.name.endswith(".ja.py"))
+ALL = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.py"))
+# Notebook 3 needs the metric callbacks (the `metrics` branch); until they are here its run is skipped.
+HAS_METRICS = hasattr(gan_lightning.callbacks, "FID")
+
+
+def japanese_twin(path: Path) -> Path:
+    return path.with_name(path.name.removesuffix(".py") + ".ja.py")
+
+
+def cells(path: Path, kind: str) -> list[str]:
+    return [cell.source for cell in jupytext.read(path).cells if cell.cell_type == kind]
+
+
+@pytest.fixture(scope="module")
+def notebook_data(tmp_path_factory) -> Path:
+    """Synthetic MNIST with 300 test images: the FID of notebook 3 needs more than its 128 features."""
+    return make_fake_mnist(tmp_path_factory.mktemp("notebook_mnist"), n_train=320, n_test=300)
+
+
+@pytest.fixture
+def notebook_env(notebook_data, tmp_path, monkeypatch) -> Path:
+    """Fast settings, synthetic data, a scratch working folder; what the notebook changes is undone after."""
+    monkeypatch.setenv("GAN_NOTEBOOK_FAST", "1")
+    monkeypatch.setenv("GAN_NOTEBOOK_DATA", str(notebook_data))
+    monkeypatch.setenv("GAN_LIGHTNING_CACHE", str(tmp_path / "cache"))  # metric caches of notebook 3
+    monkeypatch.delenv("PL_GLOBAL_SEED", raising=False)  # seed_everything sets it; restored at teardown
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run_cells(path: Path) -> dict:
+    """Execute the notebook's code cells in order in one namespace, as a kernel would; returns the namespace."""
+    namespace: dict = {"__name__": "__main__"}
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "FigureCanvasAgg is non-interactive", UserWarning)
+            for i, source in enumerate(cells(path, "code")):
+                exec(compile(source, f"{path.name} (code cell {i + 1})", "exec"), namespace)
+    finally:
+        plt.close("all")
+    return namespace
+
+
+# What each notebook must have produced, beyond running without an error.
+def check_basics(ns: dict, folder: Path) -> None:
+    assert {p.name for p in (ns["run_dir"] / "samples").glob("*.png")} == {"epoch_000.png", "epoch_001.png"}
+    assert ns["run_dir"].resolve().is_relative_to(folder.resolve())
+    assert len(ns["logs"]["train/d_loss"].values) == 3 and ns["d_after"] < ns["d_loss"]
+    assert ns["collapsed"].shape == ns["strong_d"].shape == (64, 1, 28, 28)
+
+
+def check_conditional(ns: dict, folder: Path) -> None:
+    assert (ns["run_dir"] / "samples" / "epoch_001.png").is_file()
+    assert ns["per_digit"].shape == (100, 1, 28, 28) and ns["rows"].tolist() == sorted(ns["rows"].tolist())
+    assert ns["chosen"].shape[0] == 16 and ns["same_style"].shape[0] == 10 * ns["styles"]
+
+
+def check_quality(ns: dict, folder: Path) -> None:
+    assert len(ns["fids"].values) == ns["EPOCHS"] and all(v > 0 for v in ns["fids"].values)
+    assert Path(ns["best_path"]).is_file() and ns["best"].num_classes == 0
+
+
+CHECKS: dict[str, Callable[[dict, Path], None]] = {"01": check_basics, "02": check_conditional, "03": check_quality}
+
+
+def test_every_notebook_has_its_checks_and_a_twin():
+    assert sorted(p.name[:2] for p in ENGLISH) == sorted(CHECKS)  # a new notebook needs an entry in CHECKS
+    assert len(ALL) == 2 * len(ENGLISH)
+
+
+@pytest.mark.parametrize("path", ENGLISH, ids=lambda p: p.stem)
+def test_japanese_notebook_has_the_same_code_and_translated_text(path):
+    twin = japanese_twin(path)
+    assert twin.is_file(), f"{twin.name} is missing"
+    assert cells(twin, "code") == cells(path, "code"), f"the code cells of {twin.name} differ from {path.name}"
+    english, japanese = cells(path, "markdown"), cells(twin, "markdown")
+    assert len(japanese) == len(english)
+    kana = [any("\u3040" <= ch <= "\u30ff" for ch in text) for text in japanese]  # hiragana or katakana
+    assert all(kana), f"markdown cells {[i + 1 for i, ok in enumerate(kana) if not ok]} of {twin.name} are untranslated"
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name.removesuffix(".py"))
+def test_notebook_runs_at_small_settings(path, notebook_env):
+    if path.name.startswith("03") and not HAS_METRICS:
+        pytest.skip("notebook 3 needs gan_lightning.callbacks.FID and gan_lightning.metrics (not merged yet)")
+    namespace = run_cells(path)
+    CHECKS[path.name[:2]](namespace, notebook_env)
+
+
+@pytest.mark.slow
+def test_notebook_runs_in_a_jupyter_kernel(notebook_env, monkeypatch):
+    from nbclient import NotebookClient
+
+    # The kernel is a new process: it must import this checkout's gan_lightning, not an installed copy.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    notebook = jupytext.read(NOTEBOOK_DIR / "01_gan_basics.py")
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(notebook_env)}}).execute()
+    outputs = [out for cell in notebook.cells if cell.cell_type == "code" for out in cell.outputs]
+    assert not [out for out in outputs if out.output_type == "error"]
+    assert sum("image/png" in out.get("data", {}) for out in outputs) >= 6  # the figures were drawn inline
+    assert list(notebook_env.glob("runs/gan_basics/version_0/samples/epoch_001.png"))

@@ -1,0 +1,185 @@
+"""scripts/sample.py, interpolate.py and plot_metrics.py on checkpoints and logs of tiny `gan-lightning fit` runs.
+
+Pixel sizes follow torchvision's make_grid: n images of 28 pixels with 2-pixel padding span ``n * 30 + 2``.
+"""
+
+import os
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ROOT
+from PIL import Image
+
+SCRIPTS = ("sample.py", "interpolate.py", "plot_metrics.py")
+
+
+def script(name: str) -> dict:
+    """The script's functions, without running it."""
+    return runpy.run_path(str(ROOT / "scripts" / name), run_name="not_main")
+
+
+def span(n: int) -> int:
+    return n * 30 + 2
+
+
+def column(grid: np.ndarray, j: int) -> np.ndarray:
+    """The j-th column of images of a grid, without the padding."""
+    return grid[:, 2 + 30 * j: 30 + 30 * j]
+
+
+def pixels(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("L"))
+
+
+def usage_error(capsys, run, args) -> str:
+    with pytest.raises(SystemExit) as info:
+        run(args)
+    assert info.value.code == 2
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_help_explains_usage(name, capsys):
+    with pytest.raises(SystemExit) as info:
+        script(name)["main"](["--help"])
+    out = capsys.readouterr().out
+    assert info.value.code == 0
+    assert out.startswith("usage:") and f"python scripts/{name}" in out and "--out" in out
+
+
+def test_sample_runs_as_a_command_from_another_folder(tiny_runs, tmp_path):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    ckpt = tiny_runs["gan"] / "checkpoints" / "last.ckpt"
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "sample.py"), str(ckpt), "--out", "grid.png"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+    assert "wrote grid.png: 64 images in 8 rows" in done.stdout
+    assert Image.open(tmp_path / "grid.png").size == (span(8), span(8))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# sample.py
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_sample_grid_layout_and_seed(tiny_runs, tmp_path):
+    run = script("sample.py")["main"]
+    ckpt = str(tiny_runs["gan"] / "checkpoints" / "last.ckpt")
+    run([ckpt, "--num", "12", "--nrow", "4", "--out", str(tmp_path / "a.png")])
+    run([ckpt, "--num", "12", "--nrow", "4", "--out", str(tmp_path / "b.png")])
+    run([ckpt, "--num", "12", "--nrow", "4", "--seed", "1", "--out", str(tmp_path / "c.png")])
+    assert Image.open(tmp_path / "a.png").size == (span(4), span(3))
+    assert np.array_equal(pixels(tmp_path / "a.png"), pixels(tmp_path / "b.png"))  # same seed, same images
+    assert not np.array_equal(pixels(tmp_path / "a.png"), pixels(tmp_path / "c.png"))
+
+
+def test_conditional_sample_has_one_row_per_digit(tiny_runs, tmp_path):
+    run = script("sample.py")["main"]
+    ckpt = str(tiny_runs["cgan"] / "checkpoints" / "last.ckpt")
+    run([ckpt, "--out", str(tmp_path / "all.png")])
+    run([ckpt, "--digit", "0", "--num", "10", "--nrow", "10", "--out", str(tmp_path / "zeros.png")])
+    run([ckpt, "--digit", "1", "--num", "10", "--nrow", "10", "--out", str(tmp_path / "ones.png")])
+    grid, zeros, ones = (pixels(tmp_path / f) for f in ("all.png", "zeros.png", "ones.png"))
+    assert grid.shape == (span(10), span(10)) and zeros.shape == (span(1), span(10))
+    # The grid's noise is drawn in row order from the same seed: its first row is the ten 0s drawn alone,
+    # and the same noise with label 1 gives other images.
+    assert np.array_equal(grid[: span(1)], zeros)
+    assert not np.array_equal(zeros, ones)
+
+
+def test_sample_rejects_what_the_model_cannot_do(tiny_runs, capsys):
+    run = script("sample.py")["main"]
+    gan, cgan = (str(tiny_runs[k] / "checkpoints" / "last.ckpt") for k in ("gan", "cgan"))
+    assert "--digit needs a conditional model" in usage_error(capsys, run, [gan, "--digit", "3"])
+    assert "the model knows classes 0 to 9" in usage_error(capsys, run, [cgan, "--digit", "10"])
+    assert "multiple of 10" in usage_error(capsys, run, [cgan, "--num", "15"])
+    assert "at least one image" in usage_error(capsys, run, [gan, "--num", "0"])
+    assert "No checkpoint at" in usage_error(capsys, run, ["missing.ckpt"])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# interpolate.py
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_interpolation_strip_starts_and_ends_at_the_same_images_for_both_methods(tiny_runs, tmp_path):
+    run = script("interpolate.py")["main"]
+    ckpt = str(tiny_runs["gan"] / "checkpoints" / "last.ckpt")
+    run([ckpt, "--steps", "5", "--rows", "3", "--out", str(tmp_path / "slerp.png")])
+    run([ckpt, "--steps", "5", "--rows", "3", "--method", "lerp", "--out", str(tmp_path / "lerp.png")])
+    slerp, lerp = pixels(tmp_path / "slerp.png"), pixels(tmp_path / "lerp.png")
+    assert slerp.shape == (span(3), span(5))
+    assert np.array_equal(column(slerp, 0), column(lerp, 0)) and np.array_equal(column(slerp, 4), column(lerp, 4))
+    assert not np.array_equal(column(slerp, 2), column(lerp, 2))
+    assert not np.array_equal(column(slerp, 0), column(slerp, 4))
+
+
+def test_conditional_gif_has_one_frame_per_step_and_one_image_per_digit(tiny_runs, tmp_path):
+    run = script("interpolate.py")["main"]
+    ckpt = str(tiny_runs["cgan"] / "checkpoints" / "last.ckpt")
+    run([ckpt, "--steps", "6", "--out", str(tmp_path / "walk.gif")])
+    run([ckpt, "--steps", "6", "--boomerang", "--out", str(tmp_path / "loop.gif")])
+    run([ckpt, "--steps", "4", "--digit", "7", "--rows", "2", "--out", str(tmp_path / "sevens.png")])
+    with Image.open(tmp_path / "walk.gif") as gif:
+        assert gif.n_frames == 6 and gif.size == (span(10), span(1)) and gif.info["loop"] == 0
+    with Image.open(tmp_path / "loop.gif") as gif:
+        assert gif.n_frames == 10  # 6 steps there, 4 back without repeating the ends
+    assert Image.open(tmp_path / "sevens.png").size == (span(4), span(2))
+
+
+def test_interpolate_rejects_bad_requests(tiny_runs, capsys):
+    run = script("interpolate.py")["main"]
+    gan = str(tiny_runs["gan"] / "checkpoints" / "last.ckpt")
+    assert "give a .png or a .gif" in usage_error(capsys, run, [gan, "--out", "walk.jpg"])
+    assert "at least 2 points" in usage_error(capsys, run, [gan, "--steps", "1"])
+    assert "--digit needs a conditional model" in usage_error(capsys, run, [gan, "--digit", "1"])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# plot_metrics.py
+# ---------------------------------------------------------------------------------------------------------
+
+
+def labelled_lines(ax) -> list[str]:
+    return [line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")]
+
+
+def test_plot_has_one_line_per_run_in_every_panel(tiny_runs, tmp_path):
+    functions = script("plot_metrics.py")
+    runs = [str(tiny_runs["gan"]), str(tiny_runs["cgan"])]
+    functions["main"]([*runs, "--smooth", "0.6", "--out", str(tmp_path / "cmp.png")])
+    assert Image.open(tmp_path / "cmp.png").size == (1200, 360)  # two 6 x 3.6 inch panels at 100 dpi
+    fig = functions["plot_runs"]([Path(r) for r in runs], smoothing=0.6)
+    assert [ax.get_title() for ax in fig.axes] == ["train/d_loss", "train/g_loss"]
+    for ax in fig.axes:
+        assert labelled_lines(ax) == ["gan/version_0", "cgan/version_0"]
+        assert len(ax.get_lines()) == 4  # and the raw values behind the smoothed lines
+        assert len(ax.get_lines()[1].get_xdata()) == 6  # 2 epochs x 3 batches, logged every batch
+
+
+def test_plot_shows_val_metrics_per_epoch_and_chosen_keys(tmp_path):
+    run = tmp_path / "runs" / "gan" / "version_0"
+    run.mkdir(parents=True)
+    # What CSVLogger writes when a metric callback logs val/fid at each epoch end: rows with empty cells.
+    (run / "metrics.csv").write_text(
+        "epoch,step,train/d_loss,train/g_loss,val/fid\n"
+        "0,0,0.7,0.7,\n0,1,0.6,0.8,\n0,2,,,30.5\n1,2,0.5,0.9,\n1,3,0.4,1.0,\n1,4,,,20.25\n"
+    )
+    fig = script("plot_metrics.py")["plot_runs"]([run])
+    assert [ax.get_title() for ax in fig.axes] == ["train/d_loss", "train/g_loss", "val/fid"]
+    fid = fig.axes[2].get_lines()[0]
+    assert list(fid.get_xdata()) == [2, 4] and list(fid.get_ydata()) == [30.5, 20.25]
+    assert fig.axes[2].get_xlim() == fig.axes[0].get_xlim() == (0, 4)  # the FID points line up with the losses
+    by_epoch = script("plot_metrics.py")["plot_runs"]([run / "metrics.csv"], keys=["train/d_loss"], x="epoch")
+    (line,) = by_epoch.axes[0].get_lines()
+    assert list(line.get_xdata()) == [0, 1] and np.allclose(line.get_ydata(), [0.65, 0.45])
+
+
+def test_plot_rejects_unknown_keys_and_missing_runs(tiny_runs, tmp_path, capsys):
+    run = script("plot_metrics.py")["main"]
+    assert "No run logged val/fid" in usage_error(capsys, run, [str(tiny_runs["gan"]), "--keys", "val/fid"])
+    assert "No metrics.csv" in usage_error(capsys, run, [str(tmp_path)])
+    assert "one per run" in usage_error(capsys, run, [str(tiny_runs["gan"]), "--labels", "a", "b"])
