@@ -85,7 +85,8 @@ def main(argv=None) -> None:
     tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
     torch.save(payload, tmp)
     os.replace(tmp, out)  # never leave a half-written weights file behind
-    print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KB): MNIST test accuracy {test_acc:.4%} on {len(test_x)} images")
+    print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KB): "
+          f"MNIST test accuracy {test_acc:.4%} on {len(test_x)} images")
 
 
 if __name__ == "__main__":

@@ -97,8 +97,9 @@ class SampleQualityCallback(Callback):
         checkpoint = trainer.checkpoint_callback
         if checkpoint is not None and getattr(checkpoint, "monitor", None) == self.keys[0]:
             where = f"; best checkpoint: {checkpoint.best_model_path or 'none saved'}"
-        pl_module.print(f"{type(self).__name__} ({self.protocol}): best {self.keys[0]} = {best[self.keys[0]]:.4g} "
-                        f"at epoch={best['epoch']}{where}")
+        if trainer.is_global_zero:  # plain print: the progress bar that pl_module.print writes through is closed
+            print(f"{type(self).__name__} ({self.protocol}): best {self.keys[0]} = {best[self.keys[0]]:.4g} "
+                  f"at epoch={best['epoch']}{where}")
 
     # -----------------------------------------------------------------------------------------------------
     # Evaluation

@@ -3,7 +3,14 @@
 The callbacks in :mod:`gan_lightning.callbacks` and ``scripts/evaluate.py`` are built from these pieces.
 """
 
-from gan_lightning.metrics.backbones import BACKBONES, Backbone, InceptionBackbone, MNISTBackbone, get_backbone, to_uint8
+from gan_lightning.metrics.backbones import (
+    BACKBONES,
+    Backbone,
+    InceptionBackbone,
+    MNISTBackbone,
+    get_backbone,
+    to_uint8,
+)
 from gan_lightning.metrics.classifier import MNISTClassifier, load_mnist_classifier
 from gan_lightning.metrics.features import Features, generated_features, reference_features
 from gan_lightning.metrics.scores import (
