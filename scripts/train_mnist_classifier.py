@@ -1,7 +1,8 @@
 """Train the small CNN behind the ``mnist`` metric backbone and write its weights (with its test accuracy).
 
     python scripts/train_mnist_classifier.py --data-dir ../shared/data
-    # -> gan_lightning/weights/mnist_classifier.pt (about 380 KB), test accuracy printed and stored in the file
+    # -> gan_lightning/weights/mnist_classifier.pt (140 KB), test accuracy printed and stored in the file
+    # The shipped file: these defaults (8 epochs, seed 0) on the real MNIST, 99.36% test accuracy.
 
 Plain PyTorch on the MNIST training split (60k, random shifts of up to 2 pixels), scored on the test split.
 """
@@ -24,7 +25,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default="data", help="folder holding MNIST/raw/ (default: data)")
     parser.add_argument("--out", default=str(DEFAULT_WEIGHTS), help="weights file to write (default: the shipped one)")
-    parser.add_argument("--epochs", type=int, default=4, help="passes over the training split (default: 4)")
+    parser.add_argument("--epochs", type=int, default=8, help="passes over the training split (default: 8)")
     parser.add_argument("--batch-size", type=int, default=128, help="images per step (default: 128)")
     parser.add_argument("--lr", type=float, default=3e-3, help="peak learning rate of the one-cycle schedule")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")

@@ -10,6 +10,7 @@ import scipy.linalg
 import torch
 from helpers import tiny_gan
 
+from gan_lightning.data import MNISTDataModule
 from gan_lightning.errors import GANLightningError
 from gan_lightning.metrics import (
     MNISTClassifier,
@@ -135,6 +136,15 @@ def test_mnist_backbone_gives_features_and_logits_and_is_frozen():
     assert not any(p.requires_grad for p in backbone.parameters())
     backbone.train()
     assert not backbone.training  # dropout and batch norm never switch to training
+
+
+@pytest.mark.real_data
+def test_shipped_classifier_reaches_99_percent_on_real_mnist(real_mnist):
+    images, labels = MNISTDataModule(str(real_mnist), download=False).split("test")
+    backbone = get_backbone("mnist")
+    accuracy = (extract(backbone, images).logits.argmax(1) == labels).float().mean().item()
+    assert accuracy >= 0.99
+    assert accuracy == pytest.approx(backbone.meta["test_accuracy"], abs=1e-4)  # as recorded in the file
 
 
 def test_to_uint8_round_trips_real_images():

@@ -77,6 +77,8 @@ class SampleQualityCallback(Callback):
             n_real = len(self._reference_images(trainer))
             self.protocol = (f"{self.num_samples} samples vs {n_real} {dataset_name(trainer.datamodule)} "
                              f"{self.reference_split} images, {self.backbone} backbone")
+        if getattr(pl_module, "generator_ema", None) is not None:
+            self.protocol += ", EMA generator"
         self.check(pl_module, self._backbone, n_real)
 
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
