@@ -4,9 +4,11 @@ import re
 import runpy
 
 import pytest
+import torch
 import yaml
 from conftest import ROOT, make_fake_mnist
 
+from gan_lightning.callbacks import fid as fid_callback
 from gan_lightning.cli import build_cli
 
 SCRIPTS = sorted((ROOT / "scripts").glob("*.py"))
@@ -31,6 +33,13 @@ def test_every_script_has_help(path, capsys):
 def test_gan_config_keeps_the_best_fid_checkpoint_and_evaluate_reproduces_it(mnist_300, tmp_path, monkeypatch,
                                                                              capsys):
     monkeypatch.chdir(tmp_path)
+    real_fid, calls = fid_callback.frechet_distance, []
+
+    def last_epoch_worst(real, fake):  # so that last.ckpt and the best checkpoint must differ
+        calls.append(1)
+        return real_fid(real, fake) + (1e4 if len(calls) == 3 else 0.0)
+
+    monkeypatch.setattr(fid_callback, "frechet_distance", last_epoch_worst)
     cli = build_cli(["fit", "--config", str(ROOT / "configs" / "gan.yaml"), "--data.data_dir", str(mnist_300),
                      "--data.download", "false", "--trainer.max_epochs", "3", "--trainer.limit_train_batches", "2",
                      "--trainer.callbacks.num_samples", "200"])
@@ -40,7 +49,10 @@ def test_gan_config_keeps_the_best_fid_checkpoint_and_evaluate_reproduces_it(mni
     best = min(range(len(fids)), key=fids.__getitem__)
     run = tmp_path / "runs" / "gan" / "version_0"
     best_ckpt = run / "checkpoints" / f"epoch={best}-fid={fids[best]:.2f}.ckpt"
-    assert len(fids) == 3 and best_ckpt.is_file() and (run / "checkpoints" / "last.ckpt").is_file()
+    assert len(fids) == 3 and best < 2 and best_ckpt.is_file()
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == sorted([best_ckpt.name, "last.ckpt"])
+    last = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert last["epoch"] == 2  # the latest epoch, although its FID was the worst
     assert f"best val/fid = {fids[best]:.4g} at epoch={best}; best checkpoint: {best_ckpt.relative_to(tmp_path)}" in out
     assert "200 samples vs 300 mnist test images, mnist backbone" in out
     saved = yaml.safe_load((run / "config.yaml").read_text())["trainer"]["callbacks"][-1]
