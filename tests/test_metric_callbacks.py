@@ -163,7 +163,9 @@ def test_two_process_ddp_gives_the_single_process_scores(mnist_300, tmp_path):
 
     import ddp_metrics_worker
 
-    mp.spawn(ddp_metrics_worker.run, args=(2, free_port(), str(inputs), str(tmp_path / "ddp.pt")), nprocs=2)
+    # fork: the workers inherit the imported modules instead of importing torch and Lightning again (seconds).
+    mp.start_processes(ddp_metrics_worker.run, args=(2, free_port(), str(inputs), str(tmp_path / "ddp.pt")),
+                       nprocs=2, start_method="fork")
     ddp = torch.load(tmp_path / "ddp.pt", weights_only=False)
     assert ddp["fid"] == pytest.approx(single["fid"], rel=1e-9)
     assert ddp["fid_generated"] == pytest.approx(single["fid_generated"], rel=1e-6)

@@ -85,8 +85,9 @@ class SampleQualityCallback(Callback):
         if self._skip or (trainer.current_epoch + 1) % self.every_n_epochs:
             return
         scores = self.evaluate(trainer, pl_module)
-        # Every rank computed the same numbers (torchmetrics gathered the states), so no further reduction.
-        pl_module.log_dict(scores, on_step=False, on_epoch=True, sync_dist=False)
+        # Every rank computed the same numbers (torchmetrics gathered the states); sync_dist averages equal
+        # values, which changes nothing but tells Lightning that every rank holds the global number.
+        pl_module.log_dict(scores, on_step=False, on_epoch=True, sync_dist=True)
         self.history.append({"epoch": trainer.current_epoch, **scores})
         values = ", ".join(f"{k} = {v:.4g}" for k, v in scores.items())
         pl_module.print(f"{type(self).__name__} ({self.protocol}) epoch={trainer.current_epoch}: {values}")
@@ -96,9 +97,9 @@ class SampleQualityCallback(Callback):
         if best is None:
             return
         where = ""
-        checkpoint = trainer.checkpoint_callback
-        if checkpoint is not None and getattr(checkpoint, "monitor", None) == self.keys[0]:
-            where = f"; best checkpoint: {checkpoint.best_model_path or 'none saved'}"
+        for checkpoint in trainer.checkpoint_callbacks:
+            if getattr(checkpoint, "monitor", None) == self.keys[0]:
+                where = f"; best checkpoint: {checkpoint.best_model_path or 'none saved'}"
         if trainer.is_global_zero:  # plain print: the progress bar that pl_module.print writes through is closed
             print(f"{type(self).__name__} ({self.protocol}): best {self.keys[0]} = {best[self.keys[0]]:.4g} "
                   f"at epoch={best['epoch']}{where}")

@@ -93,9 +93,7 @@ def reference_features(backbone: Backbone, images: Tensor, dataset: str, split: 
 def _load(path: Path, key: str) -> Optional[Features]:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        return None
-    except Exception:  # a corrupt or foreign file: recompute and overwrite it
+    except Exception:  # missing, corrupt or foreign: recompute and overwrite it
         return None
     if payload.get("key") != key:
         return None
@@ -166,7 +164,7 @@ def shared_generated_features(trainer, module: nn.Module, backbone: Backbone, nu
     entry = _GENERATED.get(trainer)
     if entry is None or entry["step"] != step:
         entry = _GENERATED[trainer] = {"step": step, "features": {}}
-    key = (backbone.key, num_samples, batch_size, seed)
+    key = (backbone.key, num_samples, seed)  # the images do not depend on the batch size
     if key not in entry["features"]:
         entry["features"][key] = generated_features(module, backbone, num_samples, batch_size, seed,
                                                     trainer.global_rank, trainer.world_size)
