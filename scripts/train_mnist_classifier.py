@@ -2,7 +2,7 @@
 
     python scripts/train_mnist_classifier.py --data-dir ../shared/data
     # -> gan_lightning/weights/mnist_classifier.pt (140 KB), test accuracy printed and stored in the file
-    # The shipped file: these defaults (8 epochs, seed 0) on the real MNIST, 99.36% test accuracy.
+    # The shipped file: these defaults (8 epochs, seed 0, no label smoothing) on the real MNIST: 99.15% test accuracy.
 
 Plain PyTorch on the MNIST training split (60k, random shifts of up to 2 pixels), scored on the test split.
 """
@@ -28,6 +28,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=8, help="passes over the training split (default: 8)")
     parser.add_argument("--batch-size", type=int, default=128, help="images per step (default: 128)")
     parser.add_argument("--lr", type=float, default=3e-3, help="peak learning rate of the one-cycle schedule")
+    parser.add_argument("--label-smoothing", type=float, default=0.0,
+                        help="cross-entropy label smoothing (default: 0; it would cap the Inception Score, "
+                             "about 7.5 instead of 10 at 0.05)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--limit", type=int, default=None, help="train on the first N images only (for smoke tests)")
     return parser.parse_args(argv)
@@ -70,7 +73,7 @@ def main(argv=None) -> None:
         for step in range(steps_per_epoch):
             index = order[step * args.batch_size:(step + 1) * args.batch_size]
             x = random_shift(scale_to_unit_range(train_x[index]), generator)
-            loss = F.cross_entropy(model(x), train_y[index], label_smoothing=0.05)
+            loss = F.cross_entropy(model(x), train_y[index], label_smoothing=args.label_smoothing)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -79,6 +82,7 @@ def main(argv=None) -> None:
         print(f"epoch {epoch + 1}/{args.epochs}: loss {loss.item():.4f}, test accuracy {test_acc:.4%} "
               f"({time.time() - start:.0f} s)", flush=True)
     meta = {"test_accuracy": test_acc, "train_images": len(train_x), "epochs": args.epochs, "seed": args.seed,
+            "label_smoothing": args.label_smoothing,
             "trained_by": "scripts/train_mnist_classifier.py", "torch": str(torch.__version__)}
     payload = {"state_dict": model.state_dict(), "config": {}, "meta": meta}
     out = Path(args.out)

@@ -20,7 +20,8 @@ class ConditionalAccuracy(SampleQualityCallback):
     Args:
         num_samples: Generated images per evaluation (over all processes).
         batch_size: Images per generator and classifier batch.
-        every_n_epochs: Evaluate after every this many training epochs.
+        every_n_epochs: Evaluate after every this many training epochs (give a ModelCheckpoint that monitors
+            this metric the same ``every_n_epochs``: in between, Lightning keeps showing it the last value).
         weights_path: Classifier weights written by ``scripts/train_mnist_classifier.py``; None uses the
             shipped one.
         seed: Seed of the evaluation noise and labels.

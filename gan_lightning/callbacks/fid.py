@@ -22,7 +22,8 @@ class FID(SampleQualityCallback):
             2048-d) or ``inception-64``/``-192``/``-768`` (earlier Inception layers, for quick checks).
         num_samples: Generated images per evaluation (over all processes); FID needs more than the feature size.
         batch_size: Images per generator and backbone batch.
-        every_n_epochs: Evaluate after every this many training epochs.
+        every_n_epochs: Evaluate after every this many training epochs (give a ModelCheckpoint that monitors
+            this metric the same ``every_n_epochs``: in between, Lightning keeps showing it the last value).
         reference_split: Datamodule split of real images to compare with (``test``: MNIST's 10k test images).
         weights_path: Backbone weights file; None uses the shipped MNIST classifier or the standard Inception
             weights (downloaded once into the torch hub cache).

@@ -21,7 +21,8 @@ class InceptionScore(SampleQualityCallback):
             or ``inception`` (InceptionV3's 1008 ``logits_unbiased``, as torch-fidelity and torchmetrics).
         num_samples: Generated images per evaluation (over all processes).
         batch_size: Images per generator and backbone batch.
-        every_n_epochs: Evaluate after every this many training epochs.
+        every_n_epochs: Evaluate after every this many training epochs (give a ModelCheckpoint that monitors
+            this metric the same ``every_n_epochs``: in between, Lightning keeps showing it the last value).
         weights_path: Backbone weights file; None uses the shipped MNIST classifier or the standard Inception
             weights (downloaded once into the torch hub cache).
         seed: Seed of the evaluation noise (and labels) and of the random splits.
