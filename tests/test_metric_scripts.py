@@ -67,3 +67,20 @@ def test_gan_config_keeps_the_best_fid_checkpoint_and_evaluate_reproduces_it(mni
     assert printed == pytest.approx(fids[best], rel=1e-4)  # the checkpoint's own number, rescored
     assert re.search(r"real-data floor\n  protocol: 200 real MNIST train images .*\n  fid\s+[0-9.]+\n  is\s+[0-9.]+ ± "
                      r"[0-9.]+\n  kid\s+-?[0-9.]+ ± [0-9.]+\n  cond_acc\s+[0-9.]+", out)
+
+
+def test_evaluate_reloads_a_conditional_gan_and_reports_conditional_accuracy(mnist_300, tmp_path, monkeypatch,
+                                                                              capsys):
+    monkeypatch.chdir(tmp_path)
+    build_cli(["fit", "--config", str(ROOT / "configs" / "gan.yaml"), "--data.data_dir", str(mnist_300),
+               "--data.download", "false", "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2",
+               "--trainer.callbacks.num_samples", "200", "--model.class_path", "gan_lightning.ConditionalGAN",
+               "--model.init_args.generator.init_args.n_classes", "10",
+               "--model.init_args.discriminator.init_args.n_classes", "10"])
+    capsys.readouterr()
+    last = tmp_path / "runs" / "gan" / "version_0" / "checkpoints" / "last.ckpt"
+    script("evaluate.py")["main"]([str(last), "--data-dir", str(mnist_300), "--num-samples", "200",
+                                   "--metrics", "fid", "cond_acc"])
+    out = capsys.readouterr().out
+    assert out.splitlines()[1].startswith("ConditionalGAN ")
+    assert re.search(r"\n  fid\s+[0-9.]+\n  cond_acc\s+0\.[0-9]{4}\n", out)
