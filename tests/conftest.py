@@ -86,3 +86,9 @@ def real_mnist() -> Path:
                 "t10k-labels-idx1-ubyte")):
         pytest.skip(f"real MNIST not found in {REAL_MNIST} (set GAN_LIGHTNING_MNIST)")
     return REAL_MNIST
+
+
+@pytest.fixture(autouse=True)
+def metric_cache(tmp_path_factory, monkeypatch):
+    """Reference features computed by the tests go to a temporary folder, never to ~/.cache/gan_lightning."""
+    monkeypatch.setenv("GAN_LIGHTNING_CACHE", str(tmp_path_factory.getbasetemp() / "metric_cache"))

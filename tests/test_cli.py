@@ -3,7 +3,7 @@ import sys
 
 import pytest
 import torch
-from conftest import CONFIGS, ROOT
+from conftest import CONFIGS, ROOT, make_fake_mnist
 
 from gan_lightning import GAN, ConditionalGAN
 from gan_lightning.cli import build_cli, main
@@ -39,9 +39,11 @@ def test_every_shipped_config_instantiates_and_trains(config, fake_mnist, tmp_pa
     assert cli.trainer.global_step == cli.model.hparams.n_critic + 1
 
 
-def test_checkpoint_reloads_in_a_plain_python_session(fake_mnist, tmp_path, monkeypatch):
+def test_checkpoint_reloads_in_a_plain_python_session(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    cli = build_cli(fit_args(fake_mnist, "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "3"))
+    mnist = make_fake_mnist(tmp_path / "mnist", n_test=300)  # FID on 128-d features needs > 128 test images
+    cli = build_cli(fit_args(mnist, "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "3",
+                             "--trainer.callbacks.num_samples", "200"))
     ckpt = tmp_path / "runs" / "gan" / "version_0" / "checkpoints" / "last.ckpt"
     assert ckpt.is_file()
     z = torch.randn(4, 100, generator=torch.Generator().manual_seed(0))

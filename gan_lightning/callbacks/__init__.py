@@ -1,5 +1,9 @@
-"""Callbacks: sample grids and sample-quality metrics."""
+"""Callbacks: sample grids and sample-quality metrics (FID, KID, Inception Score, conditional accuracy)."""
 
+from gan_lightning.callbacks.conditional_accuracy import ConditionalAccuracy
+from gan_lightning.callbacks.fid import FID
+from gan_lightning.callbacks.inception_score import InceptionScore
+from gan_lightning.callbacks.kid import KID
 from gan_lightning.callbacks.sample_grid import SampleGrid
 
-__all__ = ["SampleGrid"]
+__all__ = ["FID", "KID", "ConditionalAccuracy", "InceptionScore", "SampleGrid"]

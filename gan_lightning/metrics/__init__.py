@@ -1,0 +1,41 @@
+"""Sample-quality metrics without Lightning: backbones, cached reference features, torchmetrics scores.
+
+The callbacks in :mod:`gan_lightning.callbacks` and ``scripts/evaluate.py`` are built from these pieces.
+"""
+
+from gan_lightning.metrics.backbones import (
+    BACKBONES,
+    Backbone,
+    InceptionBackbone,
+    MNISTBackbone,
+    get_backbone,
+    to_uint8,
+)
+from gan_lightning.metrics.classifier import MNISTClassifier, load_mnist_classifier
+from gan_lightning.metrics.features import Features, generated_features, reference_features
+from gan_lightning.metrics.scores import (
+    check_counts,
+    conditional_accuracy,
+    frechet_distance,
+    inception_score,
+    kernel_distance,
+)
+
+__all__ = [
+    "BACKBONES",
+    "Backbone",
+    "Features",
+    "InceptionBackbone",
+    "MNISTBackbone",
+    "MNISTClassifier",
+    "check_counts",
+    "conditional_accuracy",
+    "frechet_distance",
+    "generated_features",
+    "get_backbone",
+    "inception_score",
+    "kernel_distance",
+    "load_mnist_classifier",
+    "reference_features",
+    "to_uint8",
+]

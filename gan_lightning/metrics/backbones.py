@@ -1,0 +1,135 @@
+"""Feature backbones: uint8 images in, (features, logits) out, the same path for real and generated images.
+
+``mnist``: the small CNN shipped in ``gan_lightning/weights/`` (128-d features, 10 class logits): fast on a
+CPU and meaningful for digits; the default on MNIST. ``inception``: the standard InceptionV3 of FID papers
+(torch-fidelity's port of the TF weights, 2048-d pool features and 1008 ``logits_unbiased``), the network
+torchmetrics uses; it resizes with the original TF1 bilinear kernel, i.e. torchmetrics with
+``antialias=False``. ``inception-64``/``-192``/``-768`` use an earlier, cheaper feature layer (torchmetrics'
+``feature=64`` ...), give no logits (no Inception Score) and are for quick checks, not for comparisons.
+"""
+
+from pathlib import Path
+from typing import Optional
+
+import torch
+from torch import Tensor, nn
+
+from gan_lightning.data.memory import scale_to_unit_range
+from gan_lightning.errors import GANLightningError
+from gan_lightning.metrics.classifier import load_mnist_classifier, state_dict_hash
+
+INCEPTION_FEATURES = {"inception": 2048, "inception-768": 768, "inception-192": 192, "inception-64": 64}
+BACKBONES = ("mnist", *INCEPTION_FEATURES)
+
+
+def to_uint8(images: Tensor) -> Tensor:
+    """Images in [-1, 1] -> uint8 [0, 255], rounded as when saved to PNG (real data is uint8 already)."""
+    return ((images.float().clamp(-1, 1) + 1) * 127.5 + 0.5).to(torch.uint8)
+
+
+class Backbone(nn.Module):
+    """Maps uint8 images (N, C, H, W) to ``(features (N, num_features), logits (N, num_classes) or None)``.
+
+    ``key`` names the network and a hash of its weights, so caches never mix two sets of weights.
+    """
+
+    name: str
+    num_features: int
+    num_classes: int  # 0 when the backbone gives no logits
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._hash: Optional[str] = None
+
+    @property
+    def key(self) -> str:
+        if self._hash is None:
+            self._hash = state_dict_hash(self)
+        return f"{self.name}-{self._hash[:16]}"
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def train(self, mode: bool = True) -> "Backbone":
+        return super().train(False)  # frozen: batch norm statistics and dropout never change
+
+
+class MNISTBackbone(Backbone):
+    """The shipped MNIST classifier: penultimate features (128-d) and class logits (10).
+
+    Args:
+        weights_path: A weights file written by ``scripts/train_mnist_classifier.py``; None uses the shipped one.
+    """
+
+    name = "mnist"
+
+    def __init__(self, weights_path: Optional[str] = None) -> None:
+        super().__init__()
+        self.net, self.meta = load_mnist_classifier(weights_path)
+        self.num_features, self.num_classes = self.net.num_features, self.net.head.out_features
+        self.eval()
+
+    def forward(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        if images.dtype != torch.uint8 or tuple(images.shape[1:]) != (1, 28, 28):
+            raise GANLightningError(
+                f"The mnist backbone takes uint8 1x28x28 images but got {images.dtype} {tuple(images.shape[1:])}: "
+                "use the inception backbone for other image sizes."
+            )
+        features = self.net.features(scale_to_unit_range(images))
+        return features, self.net.head(features)
+
+
+class InceptionBackbone(Backbone):
+    """torch-fidelity's InceptionV3 (the FID standard); gray images are repeated to 3 channels.
+
+    Args:
+        name: ``inception`` (2048-d features and logits) or ``inception-64``/``-192``/``-768`` (features only).
+        weights_path: Local copy of ``weights-inception-2015-12-05-6726825d.pth``; None downloads it once into
+            ``$TORCH_HOME/hub/checkpoints/`` (or uses the copy already there).
+    """
+
+    def __init__(self, name: str = "inception", weights_path: Optional[str] = None) -> None:
+        super().__init__()
+        from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3, FeatureExtractorInceptionV3
+
+        self.name, self.num_features = name, INCEPTION_FEATURES[name]
+        # The logits come almost free after the 2048-d layer; earlier layers stop the network early instead.
+        self.num_classes = 1008 if self.num_features == 2048 else 0
+        wanted = [str(self.num_features)] + (["logits_unbiased"] if self.num_classes else [])
+        if weights_path is not None and not Path(weights_path).is_file():
+            raise GANLightningError(f"Inception weights file {weights_path} does not exist: pass the path of "
+                                    f"a copy of {URL_INCEPTION_V3}.")
+        try:
+            self.net = FeatureExtractorInceptionV3("inception-v3-compat", wanted,
+                                                   feature_extractor_weights_path=weights_path)
+        except Exception as err:  # offline, proxy, truncated download: all need the same fix
+            if weights_path is not None:
+                raise GANLightningError(f"{weights_path} is not an InceptionV3 weights file ({type(err).__name__}): "
+                                        f"pass a copy of {URL_INCEPTION_V3}.") from err
+            hub = Path(torch.hub.get_dir()) / "checkpoints" / URL_INCEPTION_V3.rsplit("/", 1)[1]
+            raise GANLightningError(
+                f"The Inception weights are not in {hub} and could not be downloaded ({type(err).__name__}): "
+                f"download {URL_INCEPTION_V3} elsewhere and copy it there or pass its path as weights_path."
+            ) from err
+        self.eval()
+
+    def forward(self, images: Tensor) -> tuple[Tensor, Optional[Tensor]]:
+        if images.dtype != torch.uint8 or images.dim() != 4 or images.shape[1] not in (1, 3):
+            raise GANLightningError(f"The inception backbone takes uint8 (N, 1 or 3, H, W) images but got "
+                                    f"{images.dtype} {tuple(images.shape)}.")
+        out = self.net(images.expand(-1, 3, -1, -1))  # gray -> RGB, as torchvision's Grayscale(3) does
+        return out[0], (out[1] if self.num_classes else None)
+
+
+_BACKBONES: dict[tuple[str, Optional[str]], Backbone] = {}
+
+
+def get_backbone(name: str, weights_path: Optional[str] = None) -> Backbone:
+    """The named backbone, built once per process and shared by every metric that asks for it."""
+    if name not in BACKBONES:
+        raise GANLightningError(f"Unknown backbone {name!r}: use one of {', '.join(BACKBONES)}.")
+    key = (name, str(Path(weights_path).resolve()) if weights_path else None)
+    if key not in _BACKBONES:
+        _BACKBONES[key] = MNISTBackbone(weights_path) if name == "mnist" else InceptionBackbone(name, weights_path)
+    return _BACKBONES[key]

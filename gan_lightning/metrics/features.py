@@ -1,0 +1,171 @@
+"""Features of the reference images (computed once, cached in memory and on disk) and of generated samples.
+
+Generated samples come from noise (and labels) drawn with a fixed seed, so every evaluation of a model
+scores the same latent points, whatever the batch size or number of processes; under DDP each rank takes
+a contiguous slice, and gathering the ranks in order gives back the single-process set.
+"""
+
+import contextlib
+import hashlib
+import os
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import torch
+from torch import Tensor, nn
+
+from gan_lightning.errors import GANLightningError
+from gan_lightning.metrics.backbones import Backbone, to_uint8
+
+CACHE_ENV = "GAN_LIGHTNING_CACHE"
+
+
+@dataclass
+class Features:
+    """Backbone outputs for a set of images; ``labels`` are the classes asked of a conditional generator."""
+
+    features: Tensor
+    logits: Optional[Tensor] = None
+    labels: Optional[Tensor] = None
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+    def shard(self, rank: int, world_size: int) -> "Features":
+        """This rank's contiguous share (all of it when ``world_size`` is 1)."""
+        def part(t: Optional[Tensor]) -> Optional[Tensor]:
+            return None if t is None else torch.tensor_split(t, world_size)[rank]
+        return Features(part(self.features), part(self.logits), part(self.labels))
+
+    def to(self, device: torch.device) -> "Features":
+        def move(t: Optional[Tensor]) -> Optional[Tensor]:
+            return None if t is None else t.to(device)
+        return Features(move(self.features), move(self.logits), move(self.labels))
+
+
+def default_cache_dir() -> Path:
+    """``$GAN_LIGHTNING_CACHE``, else ``~/.cache/gan_lightning``."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "gan_lightning")
+
+
+@torch.no_grad()
+def extract(backbone: Backbone, images: Tensor, batch_size: int = 500) -> Features:
+    """Backbone outputs of uint8 images, batch by batch on the backbone's device, returned on the CPU."""
+    feats, logits = [], []
+    for start in range(0, len(images), batch_size):
+        f, lg = backbone(images[start:start + batch_size].to(backbone.device))
+        feats.append(f.cpu())
+        logits.append(None if lg is None else lg.cpu())
+    return Features(torch.cat(feats), None if logits[0] is None else torch.cat(logits))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reference (real) features: once per process, once per machine
+# ---------------------------------------------------------------------------------------------------------
+
+_REFERENCE: dict[str, Features] = {}
+
+
+def reference_key(backbone: Backbone, images: Tensor, dataset: str, split: str) -> str:
+    """Cache key: dataset, split, image count, backbone and weights hash, and a hash of the image bytes."""
+    data_hash = hashlib.sha256(images.cpu().contiguous().numpy().tobytes()).hexdigest()[:16]
+    return f"{dataset}-{split}-{len(images)}-{backbone.key}-data{data_hash}"
+
+
+def reference_features(backbone: Backbone, images: Tensor, dataset: str, split: str,
+                       cache_dir: Optional[str] = None, batch_size: int = 500) -> Features:
+    """Features of the real uint8 ``images`` (CPU tensors), from memory, from disk, or computed and saved."""
+    key = reference_key(backbone, images, dataset, split)
+    if key in _REFERENCE:
+        return _REFERENCE[key]
+    path = Path(cache_dir or default_cache_dir()) / f"{key}.pt"
+    cached = _load(path, key)
+    if cached is None:
+        cached = extract(backbone, images, batch_size)
+        _save(path, key, cached)
+    _REFERENCE[key] = cached
+    return cached
+
+
+def _load(path: Path, key: str) -> Optional[Features]:
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # missing, corrupt or foreign: recompute and overwrite it
+        return None
+    if payload.get("key") != key:
+        return None
+    return Features(payload["features"], payload.get("logits"))
+
+
+def _save(path: Path, key: str, features: Features) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    torch.save({"key": key, "features": features.features, "logits": features.logits}, tmp)
+    os.replace(tmp, path)  # atomic: DDP ranks or parallel runs may write the same file at once
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Generated features
+# ---------------------------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def eval_mode(module: nn.Module) -> Iterator[None]:
+    """Evaluate in eval mode, then give every submodule back exactly the mode it had."""
+    modes = [(m, m.training) for m in module.modules()]
+    module.eval()
+    try:
+        yield
+    finally:
+        for m, training in modes:
+            m.training = training
+
+
+@torch.no_grad()
+def generated_features(module: nn.Module, backbone: Backbone, num_samples: int, batch_size: int = 500,
+                       seed: int = 0, rank: int = 0, world_size: int = 1) -> Features:
+    """Features of this rank's share of ``num_samples`` images from ``module.sample()``, on its device.
+
+    Conditional modules (``num_classes > 0``) draw labels with ``module.sample_labels`` from the training
+    label distribution; they are returned in ``labels``.
+    """
+    device = module.device
+    backbone.to(device)
+    # Every rank draws the whole set's noise (a few MB) and keeps its slice: the images do not depend on
+    # the number of processes or on the batch size.
+    g = torch.Generator(device=device).manual_seed(seed)
+    labels = module.sample_labels(num_samples, generator=g) if module.num_classes else None
+    z = module.noise(num_samples, generator=g)
+    mine = torch.tensor_split(torch.arange(num_samples), world_size)[rank]
+    out = []
+    with eval_mode(module):
+        for index in mine.split(batch_size):
+            index = index.to(device)
+            batch_labels = None if labels is None else labels[index]
+            out.append(backbone(to_uint8(module.sample(len(index), labels=batch_labels, z=z[index]))))
+    if not out:
+        raise GANLightningError(f"num_samples={num_samples} is fewer than the {world_size} processes: "
+                                "raise num_samples.")
+    logits = None if out[0][1] is None else torch.cat([lg for _, lg in out])
+    return Features(torch.cat([f for f, _ in out]), logits, None if labels is None else labels[mine.to(device)])
+
+
+# The callbacks of one run share the generated side: the first metric of an epoch generates, the others
+# reuse it. Keyed by trainer (weakly, so a finished run frees its features) and by the training step.
+_GENERATED: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
+
+
+def shared_generated_features(trainer, module: nn.Module, backbone: Backbone, num_samples: int,
+                              batch_size: int, seed: int) -> Features:
+    """:func:`generated_features` for this rank, computed once per trainer step, backbone and protocol."""
+    step = (trainer.global_step, trainer.current_epoch)
+    entry = _GENERATED.get(trainer)
+    if entry is None or entry["step"] != step:
+        entry = _GENERATED[trainer] = {"step": step, "features": {}}
+    key = (backbone.key, num_samples, seed)  # the images do not depend on the batch size
+    if key not in entry["features"]:
+        entry["features"][key] = generated_features(module, backbone, num_samples, batch_size, seed,
+                                                    trainer.global_rank, trainer.world_size)
+    return entry["features"][key]

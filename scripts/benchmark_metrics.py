@@ -1,0 +1,113 @@
+"""Time the sample-quality evaluation on this machine: the mnist backbone with a cold and a warm cache.
+
+    python scripts/benchmark_metrics.py --data-dir ../shared/data
+    python scripts/benchmark_metrics.py --data-dir ../shared/data --inception-samples 200   # + Inception timing
+
+One evaluation = sample ``--num-samples`` images from the tutorial GAN (untrained: sampling costs the same
+after training), extract their features, compute FID, IS and KID; with a cold cache, also the features of the
+10k reference images. The Inception timing uses randomly initialised weights of the standard architecture
+unless ``--inception-weights`` is given: its scores are meaningless, only its seconds count.
+"""
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+from unittest import mock
+
+import torch
+
+from gan_lightning.data import MNISTDataModule
+from gan_lightning.metrics import features as features_module
+from gan_lightning.metrics import (
+    frechet_distance,
+    generated_features,
+    get_backbone,
+    inception_score,
+    kernel_distance,
+    reference_features,
+)
+from gan_lightning.metrics.features import extract
+from gan_lightning.models import GAN
+from gan_lightning.networks import MLPDiscriminator, MLPGenerator
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", default="data", help="folder holding MNIST/raw/ (default: data)")
+    parser.add_argument("--num-samples", type=int, default=10000, help="generated images (default: 10000)")
+    parser.add_argument("--batch-size", type=int, default=500, help="images per batch (default: 500)")
+    parser.add_argument("--inception-samples", type=int, default=0,
+                        help="also time Inception features on this many images (default: 0, skip)")
+    parser.add_argument("--inception-weights", help="Inception weights file (default: random weights, timing only)")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    return parser.parse_args(argv)
+
+
+def evaluate(model, backbone, reference, num_samples: int, batch_size: int, cache_dir: str) -> dict[str, float]:
+    """One evaluation as the callbacks run it, timed step by step."""
+    times, start = {}, time.perf_counter()
+    real = reference_features(backbone, reference, "mnist", "test", cache_dir, batch_size)
+    times["reference features"] = time.perf_counter() - start
+    start = time.perf_counter()
+    fake = generated_features(model, backbone, num_samples, batch_size)
+    times["sample + features"] = time.perf_counter() - start
+    for name, fn in (("fid", lambda: frechet_distance(real.features, fake.features)),
+                     ("is", lambda: inception_score(fake.logits)),
+                     ("kid", lambda: kernel_distance(real.features, fake.features))):
+        start = time.perf_counter()
+        fn()
+        times[name] = time.perf_counter() - start
+    return times
+
+
+def show(title: str, times: dict[str, float]) -> None:
+    parts = ", ".join(f"{k} {v:.2f}" for k, v in times.items())
+    print(f"{title}: {sum(times.values()):.1f} s  ({parts})")
+
+
+def random_inception_weights(folder: Path) -> str:
+    """The standard InceptionV3 architecture with random weights, saved like the real file."""
+    import torch_fidelity.feature_extractor_inceptionv3 as tf_inception
+
+    cls = tf_inception.FeatureExtractorInceptionV3
+    with mock.patch.object(tf_inception, "load_state_dict_from_url", lambda *a, **k: {}), \
+            mock.patch.object(cls, "load_state_dict", lambda self, state_dict: None):
+        net = cls("inception-v3-compat", ["2048"])
+    path = folder / "inception_random_weights.pth"
+    torch.save(net.state_dict(), path)
+    return str(path)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    torch.manual_seed(0)
+    print(f"device {args.device}, {torch.get_num_threads()} torch threads, torch {torch.__version__}")
+    model = GAN(MLPGenerator(), MLPDiscriminator()).to(args.device)
+    reference, _ = MNISTDataModule(args.data_dir, download=False).split("test")
+    backbone = get_backbone("mnist").to(args.device)
+    protocol = f"{args.num_samples} samples vs {len(reference)} MNIST test images, mnist backbone"
+    with tempfile.TemporaryDirectory() as cache_dir:
+        features_module._REFERENCE.clear()
+        show(f"cold cache ({protocol})", evaluate(model, backbone, reference, args.num_samples, args.batch_size,
+                                                  cache_dir))
+        features_module._REFERENCE.clear()  # a new process: the reference features come from the disk cache
+        show("warm cache, new process", evaluate(model, backbone, reference, args.num_samples, args.batch_size,
+                                                 cache_dir))
+        show("warm cache, same process", evaluate(model, backbone, reference, args.num_samples, args.batch_size,
+                                                  cache_dir))
+        if args.inception_samples:
+            weights = args.inception_weights or random_inception_weights(Path(cache_dir))
+            label = "" if args.inception_weights else " [random weights: timing only]"
+            inception = get_backbone("inception", weights).to(args.device)
+            extract(inception, reference[:8], batch_size=8)  # warm-up
+            start = time.perf_counter()
+            extract(inception, reference[:args.inception_samples], batch_size=50)
+            seconds = time.perf_counter() - start
+            rate = args.inception_samples / seconds
+            print(f"inception features{label}: {args.inception_samples} images in {seconds:.1f} s "
+                  f"({rate:.1f} images/s; 10k samples + 10k reference would take about {20000 / rate / 60:.0f} min)")
+
+
+if __name__ == "__main__":
+    main()

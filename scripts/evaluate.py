@@ -1,0 +1,149 @@
+"""Score a saved GAN (FID, IS, KID, and conditional accuracy for cGANs) with its protocol, and/or the real-data floor.
+
+    python scripts/evaluate.py runs/gan/version_0/checkpoints/last.ckpt --data-dir ../shared/data
+    python scripts/evaluate.py CHECKPOINT --backbone inception --weights-path weights-inception-2015-12-05-6726825d.pth
+    python scripts/evaluate.py --real-floor --data-dir ../shared/data     # real training images in place of a model
+
+The numbers are those of the training callbacks (same backbones, noise seed and reference cache). The
+real-data floor scores ``--num-samples`` real *training* images against the reference split: the best a
+perfect generator could expect under the same protocol.
+"""
+
+import argparse
+import importlib
+import sys
+import time
+from typing import Optional
+
+import torch
+
+from gan_lightning.data import MNISTDataModule
+from gan_lightning.errors import GANLightningError
+from gan_lightning.metrics import (
+    BACKBONES,
+    Backbone,
+    Features,
+    check_counts,
+    conditional_accuracy,
+    frechet_distance,
+    generated_features,
+    get_backbone,
+    inception_score,
+    kernel_distance,
+    reference_features,
+)
+from gan_lightning.models import GAN, ConditionalGAN
+
+METRICS = ("fid", "is", "kid", "cond_acc")
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("checkpoint", nargs="?", help="a .ckpt written by `gan-lightning fit` or Trainer.fit")
+    parser.add_argument("--backbone", default="mnist", choices=BACKBONES, help="feature network (default: mnist)")
+    parser.add_argument("--weights-path", help="backbone weights file (default: the shipped classifier / standard "
+                                               "Inception weights from the torch hub cache)")
+    parser.add_argument("--num-samples", type=int, default=10000, help="generated images (default: 10000)")
+    parser.add_argument("--batch-size", type=int, default=500, help="images per batch (default: 500)")
+    parser.add_argument("--metrics", nargs="+", default=["fid", "is", "kid", "cond_acc"], choices=METRICS,
+                        help="what to compute (default: all; cond_acc only for conditional models)")
+    parser.add_argument("--data-dir", default="data", help="folder holding MNIST/raw/ (default: data)")
+    parser.add_argument("--reference-split", default="test", help="real images to compare with (default: test)")
+    parser.add_argument("--real-floor", action="store_true",
+                        help="also score --num-samples real training images against the reference split")
+    parser.add_argument("--kid-subsets", type=int, default=100, help="KID random subsets (default: 100)")
+    parser.add_argument("--kid-subset-size", type=int, default=1000, help="KID subset size (default: 1000)")
+    parser.add_argument("--is-splits", type=int, default=10, help="Inception Score splits (default: 10)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the noise, labels and KID/IS subsets")
+    parser.add_argument("--cache-dir", help="reference-feature cache (default: $GAN_LIGHTNING_CACHE or "
+                                            "~/.cache/gan_lightning)")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
+                        help="where to sample and extract features (default: cuda when available)")
+    args = parser.parse_args(argv)
+    if args.checkpoint is None and not args.real_floor:
+        parser.error("give a CHECKPOINT, --real-floor, or both")
+    return args
+
+
+def load_model(path: str, device: str) -> GAN:
+    """The module class named in the checkpoint (``_class_path`` from LightningCLI), else GAN or ConditionalGAN."""
+    hparams = torch.load(path, map_location="cpu", weights_only=False).get("hyper_parameters", {})
+    class_path: Optional[str] = hparams.get("_class_path")
+    if class_path:
+        module, _, name = class_path.rpartition(".")
+        candidates = [getattr(importlib.import_module(module), name)]
+    else:
+        candidates = [ConditionalGAN, GAN] if "num_classes" in hparams else [GAN]
+    for cls in candidates:
+        try:
+            return cls.load_from_checkpoint(path, map_location=device).eval()
+        except (TypeError, KeyError, RuntimeError) as err:
+            error = err
+    raise GANLightningError(f"{path} does not reload as {' or '.join(c.__name__ for c in candidates)} "
+                            f"({type(error).__name__}): pass a checkpoint written by `gan-lightning fit`.")
+
+
+def score(args: argparse.Namespace, backbone: Backbone, fake: Features, real: Features,
+          num_classes: int) -> dict[str, str]:
+    """The requested metrics as printable strings."""
+    out = {}
+    for metric in args.metrics:
+        if metric == "cond_acc":
+            if fake.labels is not None:
+                out[metric] = f"{conditional_accuracy(fake.logits, fake.labels, num_classes):.4f}"
+            continue
+        if metric == "is" and fake.logits is None:
+            out[metric] = f"n/a ({args.backbone} gives no logits)"
+            continue
+        check_counts(metric, args.backbone, backbone.num_features, len(real), len(fake),
+                     args.kid_subset_size, args.is_splits)
+        if metric == "fid":
+            out[metric] = f"{frechet_distance(real.features.double(), fake.features.double()):.4f}"
+        elif metric == "is":
+            out[metric] = "{:.4f} ± {:.4f}".format(*inception_score(fake.logits, args.is_splits, args.seed))
+        else:
+            out[metric] = "{:.6f} ± {:.6f}".format(*kernel_distance(real.features, fake.features, args.kid_subsets,
+                                                                   args.kid_subset_size, args.seed))
+    return out
+
+
+def report(title: str, protocol: str, values: dict[str, str], seconds: float) -> None:
+    print(f"{title}\n  protocol: {protocol} ({seconds:.1f} s)")
+    for name, value in values.items():
+        print(f"  {name:<9}{value}")
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    data = MNISTDataModule(args.data_dir, download=False)
+    backbone = get_backbone(args.backbone, args.weights_path).to(args.device)
+    start = time.time()
+    ref_images, _ = data.split(args.reference_split)
+    real = reference_features(backbone, ref_images, "mnist", args.reference_split, args.cache_dir, args.batch_size)
+    reference = f"{len(ref_images)} MNIST {args.reference_split} images, {args.backbone} backbone ({backbone.key})"
+    print(f"reference features: {reference}, {time.time() - start:.1f} s (cached after the first time)")
+    if args.checkpoint:
+        start = time.time()
+        model = load_model(args.checkpoint, args.device)
+        fake = generated_features(model, backbone, args.num_samples, args.batch_size, args.seed)
+        ema = "EMA generator" if getattr(model, "generator_ema", None) is not None else "live generator"
+        protocol = f"{args.num_samples} samples (seed {args.seed}, {ema}) vs {reference}"
+        values = score(args, backbone, fake.to("cpu"), real, model.num_classes)
+        report(f"{type(model).__name__} {args.checkpoint}", protocol, values, time.time() - start)
+    if args.real_floor:
+        start = time.time()
+        train_images, train_labels = data.split("train")
+        pick = torch.randperm(len(train_images), generator=torch.Generator().manual_seed(args.seed))[:args.num_samples]
+        floor = reference_features(backbone, train_images[pick], "mnist", "train", args.cache_dir, args.batch_size)
+        # The classifier's accuracy on real digits with their true labels bounds cond_acc.
+        floor = Features(floor.features, floor.logits, train_labels[pick])
+        protocol = f"{len(pick)} real MNIST train images (seed {args.seed}) vs {reference}"
+        report("real-data floor", protocol, score(args, backbone, floor, real, 10), time.time() - start)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except GANLightningError as err:
+        print(f"evaluate.py: error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None

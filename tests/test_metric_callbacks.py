@@ -1,0 +1,174 @@
+"""The metric callbacks in training: logging, checkpointing on val/fid, shared sampling, modes, DDP."""
+
+import socket
+
+import pytest
+import torch
+import torch.multiprocessing as mp
+from conftest import make_fake_mnist
+from ddp_metrics_worker import scores
+from helpers import quiet_trainer, tiny_gan
+from lightning.pytorch import Callback
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+
+from gan_lightning import ConditionalGAN, GANLightningError, MLPDiscriminator, MLPGenerator, MNISTDataModule
+from gan_lightning.callbacks import FID, KID, ConditionalAccuracy, InceptionScore
+from gan_lightning.metrics import features as features_module
+from gan_lightning.metrics import get_backbone
+from gan_lightning.metrics.features import generated_features
+
+
+@pytest.fixture(scope="module")
+def mnist_300(tmp_path_factory):
+    """Synthetic MNIST with 300 test images: enough for FID on the 128-d mnist features."""
+    return make_fake_mnist(tmp_path_factory.mktemp("mnist_300"), n_train=256, n_test=300)
+
+
+def small(cls, tmp_path, **kwargs):
+    defaults = dict(num_samples=200, batch_size=100, cache_dir=str(tmp_path / "cache"))
+    if cls in (InceptionScore, ConditionalAccuracy):
+        defaults.pop("cache_dir")
+    return cls(**{**defaults, **kwargs})
+
+
+def data(root) -> MNISTDataModule:
+    return MNISTDataModule(str(root), batch_size=32, download=False)
+
+
+class ModeSpy(Callback):
+    """Records the modules' train/eval modes right after the metric callbacks' epoch end."""
+
+    def __init__(self):
+        self.seen = []
+
+    def on_train_epoch_end(self, trainer, pl_module):
+        self.seen.append((pl_module.training, pl_module.generator.training, pl_module.discriminator.training))
+
+
+def test_val_fid_is_monitored_by_model_checkpoint_and_samples_are_shared(mnist_300, tmp_path, monkeypatch):
+    calls = []
+    real_generated = features_module.generated_features
+    monkeypatch.setattr(features_module, "generated_features",
+                        lambda *a, **k: calls.append(1) or real_generated(*a, **k))
+    fid, kid, iscore = small(FID, tmp_path), small(KID, tmp_path, subset_size=100), small(InceptionScore, tmp_path)
+    checkpoint = ModelCheckpoint(dirpath=tmp_path / "ckpt", monitor="val/fid", mode="min", save_top_k=1,
+                                 save_last=True, filename="epoch={epoch}-fid={val/fid:.2f}",
+                                 auto_insert_metric_name=False)
+    spy = ModeSpy()
+    trainer = quiet_trainer(max_epochs=3, limit_train_batches=2, enable_checkpointing=True,
+                            callbacks=[checkpoint, fid, kid, iscore, spy])
+    torch.manual_seed(0)
+    trainer.fit(tiny_gan(), data(mnist_300))
+
+    assert len(calls) == 3  # one generation per epoch, shared by FID, KID and IS (same backbone)
+    fids = [entry["val/fid"] for entry in fid.history]
+    assert [entry["epoch"] for entry in fid.history] == [0, 1, 2] and len(set(fids)) == 3
+    best = min(range(3), key=fids.__getitem__)
+    assert checkpoint.best_model_score.item() == pytest.approx(fids[best])
+    assert checkpoint.best_model_path.endswith(f"epoch={best}-fid={fids[best]:.2f}.ckpt")
+    assert {"val/fid", "val/kid", "val/kid_std", "val/is", "val/is_std"} <= set(trainer.callback_metrics)
+    assert 1.0 <= iscore.history[-1]["val/is"] <= 10.0
+    assert spy.seen == [(True, True, True)] * 3  # evaluation left the modules training
+
+
+def test_early_stopping_on_val_fid(mnist_300, tmp_path):
+    stop = EarlyStopping(monitor="val/fid", mode="min", patience=0, min_delta=1e9)  # nothing counts as better
+    trainer = quiet_trainer(max_epochs=5, limit_train_batches=1, callbacks=[small(FID, tmp_path), stop])
+    trainer.fit(tiny_gan(), data(mnist_300))
+    assert trainer.current_epoch == 2 and stop.stopped_epoch == 1
+
+
+def test_evaluation_restores_train_and_eval_modes(mnist_300, tmp_path):
+    fid = small(FID, tmp_path)
+    trainer = quiet_trainer(max_epochs=1, limit_train_batches=1, callbacks=[fid])
+    model = tiny_gan()
+    trainer.fit(model, data(mnist_300))
+    seen = []
+    model.generator.register_forward_hook(lambda module, args, out: seen.append(module.training))
+    model.train()
+    model.discriminator.eval()  # a mixed state must come back exactly
+    value = fid.evaluate(trainer, model)["val/fid"]
+    assert seen and not any(seen)  # sampled in eval mode
+    assert model.training and model.generator.training and not model.discriminator.training
+    model.eval()
+    assert fid.evaluate(trainer, model)["val/fid"] == pytest.approx(value)  # same noise, same number
+    assert not any(m.training for m in model.modules())
+
+
+def test_conditional_accuracy_uses_the_asked_labels(mnist_300, tmp_path):
+    torch.manual_seed(0)
+    model = ConditionalGAN(MLPGenerator(latent_dim=8, hidden_dims=(32,), n_classes=10),
+                           MLPDiscriminator(hidden_dims=(32,), n_classes=10))
+    accuracy = small(ConditionalAccuracy, tmp_path, num_samples=100)
+    trainer = quiet_trainer(max_epochs=1, limit_train_batches=2, callbacks=[accuracy])
+    trainer.fit(model, data(mnist_300))
+    logged = trainer.callback_metrics["val/cond_acc"].item()
+    # The same numbers by hand: the classifier's argmax on the sampled images against their labels.
+    generated = generated_features(model, get_backbone("mnist"), 100, seed=0)
+    assert torch.bincount(generated.labels, minlength=10).min() > 0  # labels from the data's distribution
+    assert logged == pytest.approx((generated.logits.argmax(1) == generated.labels).float().mean().item())
+
+
+def test_conditional_accuracy_needs_a_conditional_model(mnist_300, tmp_path):
+    trainer = quiet_trainer(max_epochs=1, limit_train_batches=1, callbacks=[small(ConditionalAccuracy, tmp_path)])
+    with pytest.raises(GANLightningError, match="needs a conditional model"):
+        trainer.fit(tiny_gan(), data(mnist_300))
+
+
+def test_bad_settings_fail_before_training_in_one_sentence(mnist_300, tmp_path):
+    with pytest.raises(GANLightningError, match="Unknown backbone 'vgg'"):
+        FID(backbone="vgg")
+    with pytest.raises(GANLightningError, match="num_samples=0 must be at least 1"):
+        FID(num_samples=0)
+    trainer = quiet_trainer(max_epochs=1, callbacks=[small(FID, tmp_path, num_samples=100)])
+    model = tiny_gan()
+    before = [p.clone() for p in model.parameters()]
+    with pytest.raises(GANLightningError, match="needs more than 128 images on each side") as info:
+        trainer.fit(model, data(mnist_300))
+    assert "\n" not in str(info.value)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # failed before any step
+
+
+def test_metrics_are_skipped_under_fast_dev_run(fake_mnist, tmp_path):
+    fid = small(FID, tmp_path)  # fake_mnist has 100 test images: FID could not even run
+    trainer = quiet_trainer(fast_dev_run=1, callbacks=[fid])
+    trainer.fit(tiny_gan(), data(fake_mnist))
+    assert fid.history == [] and "val/fid" not in trainer.callback_metrics
+
+
+def test_history_is_saved_in_checkpoints(mnist_300, tmp_path):
+    fid = small(FID, tmp_path)
+    trainer = quiet_trainer(max_epochs=1, limit_train_batches=1, enable_checkpointing=True,
+                            default_root_dir=tmp_path, callbacks=[fid])
+    trainer.fit(tiny_gan(), data(mnist_300))
+    ckpt = torch.load(next(tmp_path.rglob("*.ckpt")), weights_only=False)
+    assert ckpt["callbacks"][fid.state_key]["history"] == fid.history
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.ddp
+def test_two_process_ddp_gives_the_single_process_scores(mnist_300, tmp_path):
+    torch.manual_seed(0)
+    model = tiny_gan()
+    real, _ = data(mnist_300).split("test")
+    fake = torch.randint(0, 256, (250, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
+    inputs = tmp_path / "inputs.pt"
+    torch.save({"model": model.state_dict(), "real": real, "fake": fake, "cache_dir": str(tmp_path / "cache")}, inputs)
+    single = scores(model, real, fake, str(tmp_path / "cache"))
+
+    import ddp_metrics_worker
+
+    # fork: the workers inherit the imported modules instead of importing torch and Lightning again (seconds).
+    mp.start_processes(ddp_metrics_worker.run, args=(2, free_port(), str(inputs), str(tmp_path / "ddp.pt")),
+                       nprocs=2, start_method="fork")
+    ddp = torch.load(tmp_path / "ddp.pt", weights_only=False)
+    assert ddp["fid"] == pytest.approx(single["fid"], rel=1e-9)
+    assert ddp["fid_generated"] == pytest.approx(single["fid_generated"], rel=1e-6)
+    # Contiguous shards gathered in rank order give back the same set, and the splits are seeded.
+    assert ddp["is"] == pytest.approx(single["is"], rel=1e-9)
+    assert ddp["kid"] == pytest.approx(single["kid"], rel=1e-9)

@@ -1,0 +1,293 @@
+"""The metric building blocks: torchmetrics scores against independent maths, backbones, the feature cache."""
+
+import urllib.error
+import warnings
+from unittest import mock
+
+import numpy as np
+import pytest
+import scipy.linalg
+import torch
+from helpers import tiny_gan
+
+from gan_lightning.data import MNISTDataModule
+from gan_lightning.errors import GANLightningError
+from gan_lightning.metrics import (
+    MNISTClassifier,
+    check_counts,
+    frechet_distance,
+    generated_features,
+    get_backbone,
+    inception_score,
+    kernel_distance,
+    reference_features,
+    to_uint8,
+)
+from gan_lightning.metrics import features as features_module
+from gan_lightning.metrics.backbones import InceptionBackbone
+from gan_lightning.metrics.features import Features, eval_mode, extract
+
+
+def digits(n: int, seed: int) -> torch.Tensor:
+    """uint8 (n, 1, 28, 28) images: noise plus a bright stroke, like the synthetic MNIST of the tests."""
+    g = torch.Generator().manual_seed(seed)
+    images = torch.randint(0, 256, (n, 1, 28, 28), generator=g, dtype=torch.uint8)
+    columns = 10 + torch.arange(n) % 8
+    images[torch.arange(n), 0, 4:24, columns] = 255
+    return images
+
+
+@pytest.fixture(autouse=True)
+def empty_memory_cache():
+    """Each test starts like a fresh process: reference features only on disk, if anywhere."""
+    features_module._REFERENCE.clear()
+
+
+@pytest.fixture(scope="module")
+def mnist_features():
+    backbone = get_backbone("mnist")
+    # Two different distributions (the second darker), so the FIDs checked below are far from 0.
+    return extract(backbone, digits(400, seed=1)).features, extract(backbone, digits(300, seed=2) // 2).features
+
+
+def numpy_fid(real: np.ndarray, fake: np.ndarray) -> float:
+    """FID from its definition, with numpy and scipy only (as in the original TTUR code)."""
+    mu1, mu2 = real.mean(0), fake.mean(0)
+    s1, s2 = np.cov(real, rowvar=False), np.cov(fake, rowvar=False)
+    with warnings.catch_warnings():  # dead ReLU features make the covariances singular; sqrtm copes
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        covmean = scipy.linalg.sqrtm(s1 @ s2).real
+    return float(((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2 - 2 * covmean))
+
+
+def numpy_kid(real: np.ndarray, fake: np.ndarray) -> float:
+    """Unbiased squared MMD with the cubic polynomial kernel k(x, y) = (x.y / d + 1)^3."""
+    d, m = real.shape[1], len(real)
+    k_xx, k_yy, k_xy = [(a @ b.T / d + 1) ** 3 for a, b in ((real, real), (fake, fake), (real, fake))]
+    off = (k_xx.sum() - np.trace(k_xx) + k_yy.sum() - np.trace(k_yy)) / (m * (m - 1))
+    return float(off - 2 * k_xy.mean())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Scores
+# ---------------------------------------------------------------------------------------------------------
+
+def test_fid_of_a_set_against_itself_is_zero(mnist_features):
+    real, _ = mnist_features
+    assert abs(frechet_distance(real, real)) < 1e-6 * real.var(0).sum().item()
+
+
+def test_fid_matches_numpy_and_scipy_on_the_same_features(mnist_features):
+    real, fake = mnist_features
+    expected = numpy_fid(real.double().numpy(), fake.double().numpy())
+    assert expected > 10.0  # two different image sets: the check is not 0 == 0
+    assert frechet_distance(real, fake) == pytest.approx(expected, rel=1e-6)
+
+
+def test_kid_matches_numpy_on_the_same_features(mnist_features):
+    real, fake = mnist_features
+    fake = fake[:300]
+    real = real[:300]
+    # One subset holding every image: the random subset is then a permutation, which MMD does not see.
+    mean, _ = kernel_distance(real, fake, subsets=1, subset_size=300)
+    assert mean == pytest.approx(numpy_kid(real.double().numpy(), fake.double().numpy()), rel=1e-6)
+
+
+def test_is_of_confident_uniformly_spread_predictions_equals_the_number_of_classes():
+    logits = 100.0 * torch.nn.functional.one_hot(torch.arange(1000) % 10, 10).float()
+    mean, _ = inception_score(logits, splits=1)
+    assert mean == pytest.approx(10.0, rel=1e-6)
+    one_class, _ = inception_score(logits[::10], splits=1)  # every image the same class: no variety
+    assert one_class == pytest.approx(1.0, rel=1e-6)
+
+
+def test_is_and_kid_are_seeded(mnist_features):
+    real, fake = mnist_features
+    logits = torch.randn(500, 10, generator=torch.Generator().manual_seed(0))
+    assert inception_score(logits, splits=5, seed=3) == inception_score(logits, splits=5, seed=3)
+    assert kernel_distance(real, fake, 10, 100, seed=3) == kernel_distance(real, fake, 10, 100, seed=3)
+
+
+def test_too_few_samples_for_the_feature_size_is_one_sentence(mnist_features):
+    real, fake = mnist_features
+    with pytest.raises(GANLightningError, match="needs more than 128 images") as info:
+        frechet_distance(real, fake[:100])
+    assert "\n" not in str(info.value) and str(info.value).endswith(".")
+    with pytest.raises(GANLightningError, match="FID on 2048-d inception features needs more than 2048 images"):
+        check_counts("fid", "inception", 2048, n_real=10000, n_fake=1000)
+    with pytest.raises(GANLightningError, match="lower kid_subset_size"):
+        kernel_distance(real, fake[:50], subsets=2, subset_size=100)
+
+
+def test_unknown_backbone_is_one_sentence():
+    with pytest.raises(GANLightningError, match=r"Unknown backbone 'resnet': use one of mnist, inception") as info:
+        get_backbone("resnet")
+    assert "\n" not in str(info.value)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Backbones and sampling
+# ---------------------------------------------------------------------------------------------------------
+
+def test_mnist_backbone_gives_features_and_logits_and_is_frozen():
+    backbone = get_backbone("mnist")
+    features, logits = backbone(digits(8, seed=0))
+    assert features.shape == (8, 128) and logits.shape == (8, 10)
+    assert not any(p.requires_grad for p in backbone.parameters())
+    backbone.train()
+    assert not backbone.training  # dropout and batch norm never switch to training
+
+
+@pytest.mark.real_data
+def test_shipped_classifier_reaches_99_percent_on_real_mnist(real_mnist):
+    images, labels = MNISTDataModule(str(real_mnist), download=False).split("test")
+    backbone = get_backbone("mnist")
+    accuracy = (extract(backbone, images).logits.argmax(1) == labels).float().mean().item()
+    assert accuracy >= 0.99
+    assert accuracy == pytest.approx(backbone.meta["test_accuracy"], abs=1e-4)  # as recorded in the file
+
+
+def test_to_uint8_round_trips_real_images():
+    real = digits(16, seed=0)
+    assert torch.equal(to_uint8(real.float() / 127.5 - 1), real)
+
+
+def test_generated_features_do_not_depend_on_processes_or_batch_size():
+    torch.manual_seed(0)
+    model = tiny_gan()
+    backbone = get_backbone("mnist")
+    whole = generated_features(model, backbone, 50, batch_size=50, seed=7)
+    parts = [generated_features(model, backbone, 50, batch_size=8, seed=7, rank=r, world_size=2) for r in (0, 1)]
+    torch.testing.assert_close(torch.cat([p.features for p in parts]), whole.features, rtol=1e-5, atol=1e-5)
+    other_seed = generated_features(model, backbone, 50, batch_size=50, seed=8)
+    assert not torch.allclose(other_seed.features, whole.features)
+
+
+def test_eval_mode_restores_every_submodule():
+    model = tiny_gan()
+    model.train()
+    model.discriminator.eval()
+    with eval_mode(model):
+        assert not any(m.training for m in model.modules())
+    assert model.training and model.generator.training and not model.discriminator.training
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reference-feature cache
+# ---------------------------------------------------------------------------------------------------------
+
+def test_reference_cache_is_reused_and_invalidated_by_its_key(tmp_path, monkeypatch):
+    backbone = get_backbone("mnist")
+    images = digits(120, seed=3)
+    first = reference_features(backbone, images, "mnist", "test", cache_dir=str(tmp_path))
+    files = list(tmp_path.glob("*.pt"))
+    assert len(files) == 1 and "mnist-test-120-mnist-" in files[0].name
+
+    # A new process (empty memory cache) reads the file instead of running the backbone.
+    features_module._REFERENCE.clear()
+    with mock.patch.object(features_module, "extract", side_effect=AssertionError("recomputed")):
+        again = reference_features(backbone, images, "mnist", "test", cache_dir=str(tmp_path))
+    torch.testing.assert_close(again.features, first.features, rtol=0, atol=0)
+    assert len(list(tmp_path.glob(".*"))) == 0  # no temporary file left behind
+
+    # Other images, another count, another split or other weights: another key, computed afresh.
+    calls = []
+    real_extract = features_module.extract
+    monkeypatch.setattr(features_module, "extract", lambda *a, **k: calls.append(1) or real_extract(*a, **k))
+    changed = images.clone()
+    changed[0, 0, 0, 0] ^= 1
+    reference_features(backbone, changed, "mnist", "test", cache_dir=str(tmp_path))
+    reference_features(backbone, images[:100], "mnist", "test", cache_dir=str(tmp_path))
+    reference_features(backbone, images, "mnist", "train", cache_dir=str(tmp_path))
+    weights = tmp_path / "other_classifier.pt"
+    torch.save({"state_dict": MNISTClassifier().state_dict(), "config": {}, "meta": {}}, weights)
+    other = get_backbone("mnist", str(weights))
+    assert other.key != backbone.key
+    reference_features(other, images, "mnist", "test", cache_dir=str(tmp_path))
+    assert len(calls) == 4 and len(list(tmp_path.glob("*.pt"))) == 6  # 5 feature files and the weights
+
+
+def test_corrupt_cache_file_is_recomputed(tmp_path):
+    backbone = get_backbone("mnist")
+    images = digits(50, seed=4)
+    first = reference_features(backbone, images, "mnist", "test", cache_dir=str(tmp_path))
+    path = next(tmp_path.glob("*.pt"))
+    path.write_bytes(b"not a torch file")
+    features_module._REFERENCE.clear()
+    again = reference_features(backbone, images, "mnist", "test", cache_dir=str(tmp_path))
+    torch.testing.assert_close(again.features, first.features)
+    assert torch.load(path, weights_only=True)["key"].startswith("mnist-test-50-")
+
+
+def test_cache_dir_comes_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_LIGHTNING_CACHE", str(tmp_path / "from_env"))
+    reference_features(get_backbone("mnist"), digits(20, seed=5), "mnist", "test")
+    assert len(list((tmp_path / "from_env").glob("*.pt"))) == 1
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Inception: the standard path, run on a weights file of the same architecture with random values
+# ---------------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def inception_weights(tmp_path_factory):
+    """A state dict of torch-fidelity's InceptionV3 with random weights (the real file cannot be downloaded)."""
+    import torch_fidelity.feature_extractor_inceptionv3 as tf_inception
+
+    cls = tf_inception.FeatureExtractorInceptionV3
+    torch.manual_seed(0)
+    with mock.patch.object(tf_inception, "load_state_dict_from_url", lambda *a, **k: {}), \
+            mock.patch.object(cls, "load_state_dict", lambda self, state_dict: None):
+        net = cls("inception-v3-compat", ["2048"])
+    path = tmp_path_factory.mktemp("inception") / "inception_random.pth"
+    torch.save(net.state_dict(), path)
+    return str(path)
+
+
+def test_inception_features_are_torchmetrics_features_of_the_rgb_images(inception_weights):
+    from torchmetrics.image.fid import NoTrainInceptionV3
+
+    gray = digits(2, seed=6)
+    features, logits = InceptionBackbone("inception", inception_weights)(gray)
+    assert features.shape == (2, 2048) and logits.shape == (2, 1008)
+    reference = NoTrainInceptionV3("inception-v3-compat", ["2048"], inception_weights, antialias=False)
+    with torch.no_grad():
+        expected = reference(gray.repeat(1, 3, 1, 1))  # torchmetrics' own input: uint8 RGB
+    torch.testing.assert_close(features, expected)
+    mean, _ = inception_score(logits, splits=1)
+    assert 1.0 - 1e-6 <= mean <= 2.0 + 1e-6  # between 1 and the number of images
+
+
+@pytest.mark.slow
+def test_inception_fid_runs_end_to_end_on_a_local_weights_file(inception_weights, tmp_path):
+    backbone = get_backbone("inception-64", inception_weights)
+    torch.manual_seed(0)
+    fake = generated_features(tiny_gan(), backbone, 66, batch_size=33)
+    real = reference_features(backbone, digits(66, seed=7), "digits", "test", cache_dir=str(tmp_path))
+    assert fake.features.shape == (66, 64)
+    value = frechet_distance(real.features, fake.features)
+    assert value == pytest.approx(numpy_fid(real.features.double().numpy(), fake.features.double().numpy()), rel=1e-6)
+    with pytest.raises(GANLightningError, match="needs more than 64 images"):
+        frechet_distance(real.features[:60], fake.features)
+
+
+def test_missing_inception_weights_say_how_to_supply_them(tmp_path, monkeypatch):
+    import torch_fidelity.feature_extractor_inceptionv3 as tf_inception
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    offline = mock.Mock(side_effect=urllib.error.URLError("no network"))
+    monkeypatch.setattr(tf_inception, "load_state_dict_from_url", offline)
+    with pytest.raises(GANLightningError, match="could not be downloaded") as info:
+        InceptionBackbone("inception")
+    message = str(info.value)
+    assert "weights-inception-2015-12-05-6726825d.pth" in message and "weights_path" in message
+    assert str(tmp_path) in message and "\n" not in message
+    with pytest.raises(GANLightningError, match="does not exist"):
+        InceptionBackbone("inception", str(tmp_path / "missing.pth"))
+
+
+def test_features_shard_is_contiguous():
+    feats = Features(torch.arange(10.0).unsqueeze(1), None, torch.arange(10))
+    parts = [feats.shard(r, 3) for r in range(3)]
+    assert torch.equal(torch.cat([p.features for p in parts]), feats.features)
+    assert [len(p) for p in parts] == [4, 3, 3]
