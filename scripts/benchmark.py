@@ -198,7 +198,7 @@ def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default="../shared/data", help="folder holding MNIST/raw/")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -210,7 +210,7 @@ def main() -> None:
     parser.add_argument("--skip-metrics", action="store_true", help="do not time the metric backbone")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--recipe", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.worker:
         return worker(args)
 

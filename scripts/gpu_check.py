@@ -68,13 +68,13 @@ def data_dir(requested: str) -> str:
     return str(root)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default="../shared/data", help="folder holding MNIST/raw/")
     parser.add_argument("--steps", type=int, default=100, help="batches per (precision, recipe)")
     parser.add_argument("--accelerator", default="cuda", choices=["cuda", "cpu"],
                         help="cpu runs bf16-mixed only: a dry run of this script where no GPU is at hand")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     cuda = args.accelerator == "cuda"
     if cuda and not torch.cuda.is_available():
         sys.exit("gpu_check: no CUDA GPU visible; this check needs one (or --accelerator cpu for a dry run).")

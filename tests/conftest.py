@@ -18,7 +18,7 @@ CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
 torch.set_num_threads(min(2, torch.get_num_threads()))
 
 
-def make_fake_mnist(root: Path, n_train: int = 320, n_test: int = 100, seed: int = 0) -> Path:
+def make_fake_mnist(root: Path, n_train: int = 320, n_test: int = 300, seed: int = 0) -> Path:
     """Write the four MNIST IDX files with random 28x28 "digits" under ``root/MNIST/raw`` and return root."""
     rng = np.random.default_rng(seed)
     raw = root / "MNIST" / "raw"
@@ -34,7 +34,7 @@ def make_fake_mnist(root: Path, n_train: int = 320, n_test: int = 100, seed: int
 
 @pytest.fixture(scope="session")
 def fake_mnist(tmp_path_factory) -> Path:
-    """A data_dir holding tiny synthetic MNIST files (320 train, 100 test images)."""
+    """A data_dir holding tiny synthetic MNIST files (320 train, 300 test images)."""
     return make_fake_mnist(tmp_path_factory.mktemp("fake_mnist"))
 
 

@@ -36,7 +36,7 @@ def test_splits_and_class_counts(fake_mnist):
     dm = MNISTDataModule(fake_mnist, download=False)
     dm.setup("fit")
     assert dm.split("train")[0].shape == (320, 1, 28, 28)
-    assert dm.split("test")[0].dtype == torch.uint8 and len(dm.split("test")[1]) == 100
+    assert dm.split("test")[0].dtype == torch.uint8 and len(dm.split("test")[1]) == 300
     assert dm.class_counts == [32] * 10
 
 

@@ -51,12 +51,13 @@ def test_resume_is_bit_exact(fake_mnist, tmp_path):
 def test_sigkill_mid_epoch_keeps_a_loadable_checkpoint_and_resumes(fake_mnist, tmp_path):
     args = ["fit", "--config", str(ROOT / "configs" / "gan.yaml"), "--data.data_dir", str(fake_mnist),
             "--data.download", "false", "--data.batch_size", "8", "--trainer.limit_train_batches", "40",
-            "--trainer.enable_progress_bar", "false"]
+            "--trainer.enable_progress_bar", "false", "--trainer.callbacks.num_samples", "200"]
     proc = subprocess.Popen([sys.executable, "-m", "gan_lightning", *args, "--trainer.max_epochs", "1000"],
                             cwd=tmp_path, env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     run = tmp_path / "runs" / "gan" / "version_0"
     deadline = time.time() + 240
-    while not (run / "samples" / "epoch_003.png").exists() and time.time() < deadline and proc.poll() is None:
+    # epoch_004.png is written at the end of the 4th epoch, after the 3rd epoch's checkpoint
+    while not (run / "samples" / "epoch_004.png").exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
     time.sleep(0.3)  # into the middle of the next epoch
     proc.send_signal(signal.SIGKILL)
