@@ -6,12 +6,14 @@
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import torch
 
 # Lightning's own calls into jsonargparse raise deprecation warnings that users cannot act on.
 os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
+from lightning.pytorch import Callback, Trainer
+from lightning.pytorch.callbacks import ProgressBar, TQDMProgressBar
 from lightning.pytorch.cli import ArgsType, LightningCLI
 
 import gan_lightning.callbacks  # noqa: F401  (registers the callbacks for `--trainer.callbacks+=SampleGrid`)
@@ -25,18 +27,32 @@ DESCRIPTION = """Train GANs on MNIST with PyTorch Lightning.
 Start from a shipped recipe and override any value from the command line:
   gan-lightning fit --config configs/gan.yaml --data.data_dir ../shared/data --trainer.max_epochs 10
 Sample grids land in <trainer.logger.save_dir>/<name>/version_N/samples/, checkpoints in .../checkpoints/.
-Note: trainer.max_steps and trainer.global_step count optimizer steps (n_critic + 1 per batch)."""
+Note: trainer.max_steps and trainer.global_step count optimizer steps (n_critic + 1 per batch).
+The progress bar is redrawn every 20 batches unless you add your own (--trainer.callbacks+=TQDMProgressBar)."""
+
+# Redrawing the bar on every batch (Lightning's default) costs 3-5 ms per batch on a CPU, a third of the
+# tutorial GAN's step, and reads the losses back from a GPU on every batch.
+PROGRESS_BAR_REFRESH_RATE = 20
 
 
 class GANLightningCLI(LightningCLI):
     """LightningCLI with two hand-configured optimizers (``--model.optimizer_g``, ``--model.optimizer_d``),
-    a check of the requested devices, and ``--ckpt_path last`` that finds the newest run to resume."""
+    a check of the requested devices, ``--ckpt_path last`` that finds the newest run to resume, and a
+    progress bar redrawn every ``PROGRESS_BAR_REFRESH_RATE`` batches unless one is configured."""
 
     def before_instantiate_classes(self) -> None:
         config = self.config.get(self.subcommand, self.config) if self.subcommand else self.config
         check_devices(config.trainer.get("accelerator"), config.trainer.get("devices"))
         if self.subcommand == "fit" and config.get("ckpt_path") == "last":
             resume_latest(config)
+
+    def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Callback]) -> Trainer:
+        configured = config.get("callbacks") or []
+        configured = configured if isinstance(configured, list) else [configured]
+        if config.get("enable_progress_bar") is not False and not any(
+                isinstance(c, ProgressBar) for c in [*configured, *callbacks]):
+            callbacks = [*callbacks, TQDMProgressBar(refresh_rate=PROGRESS_BAR_REFRESH_RATE)]
+        return super()._instantiate_trainer(config, callbacks)
 
 
 def check_devices(accelerator, devices) -> None:

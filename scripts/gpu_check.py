@@ -89,8 +89,8 @@ def main(argv: list[str] | None = None) -> None:
             model = build()
             trainer = Trainer(accelerator=args.accelerator, devices=1, precision=precision, max_epochs=-1,
                               max_steps=args.steps * (model.hparams.n_critic + 1),
-                              logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                              enable_model_summary=False, callbacks=[recorder])
+                              logger=False, log_every_n_steps=1, enable_checkpointing=False,
+                              enable_progress_bar=False, enable_model_summary=False, callbacks=[recorder])
             trainer.fit(model, MNISTDataModule(root, batch_size=64, download=False))
             synchronize()
             speed = (len(recorder.losses) - 10) / (time.perf_counter() - recorder.start) if recorder.start else 0.0

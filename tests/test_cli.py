@@ -39,6 +39,18 @@ def test_every_shipped_config_instantiates_and_trains(config, fake_mnist, tmp_pa
     assert cli.trainer.global_step == cli.model.hparams.n_critic + 1
 
 
+def test_progress_bar_is_redrawn_every_20_batches_unless_configured(fake_mnist, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    def trainer(*extra):  # without running, LightningCLI takes no subcommand
+        return build_cli(fit_args(fake_mnist, *extra)[1:], run=False).trainer
+
+    assert trainer().progress_bar_callback.refresh_rate == 20
+    own = trainer("--trainer.callbacks+=TQDMProgressBar", "--trainer.callbacks.refresh_rate", "1")
+    assert own.progress_bar_callback.refresh_rate == 1
+    off = trainer("--trainer.enable_progress_bar", "false")
+    assert off.progress_bar_callback is None
+
+
 def test_checkpoint_reloads_in_a_plain_python_session(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     mnist = make_fake_mnist(tmp_path / "mnist", n_test=300)  # FID on 128-d features needs > 128 test images

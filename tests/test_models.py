@@ -60,6 +60,38 @@ def test_training_logs_losses_and_d_outputs(fake_mnist):
     assert 0 < logged["train/d_real"] < 1 and 0 < logged["train/d_fake"] < 1  # probabilities for BCE
 
 
+class LoggedBatches(Callback):
+    """The batches after which the step metrics changed, and the loss the logger wrote at each step."""
+
+    def __init__(self):
+        self.changed, self.last = [], None
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        value = trainer.callback_metrics.get("train/g_loss")
+        value = None if value is None else float(value)
+        if value is not None and value != self.last:
+            self.changed.append(batch_idx)
+        self.last = value
+
+
+@pytest.mark.parametrize("refresh_rate", [0, 3])
+def test_step_metrics_are_logged_on_the_batches_lightning_reads(fake_mnist, tmp_path, refresh_rate):
+    from lightning.pytorch.callbacks import TQDMProgressBar
+    from lightning.pytorch.loggers import CSVLogger
+
+    model, recorder = tiny_gan(), LoggedBatches()
+    callbacks = [recorder] + ([TQDMProgressBar(refresh_rate=refresh_rate)] if refresh_rate else [])
+    trainer = quiet_trainer(max_epochs=1, limit_train_batches=8, log_every_n_steps=4, callbacks=callbacks,
+                            logger=CSVLogger(tmp_path), enable_progress_bar=bool(refresh_rate))
+    trainer.fit(model, MNISTDataModule(fake_mnist, batch_size=16, download=False))
+    # the logger writes after batches 4 and 8 (the last); the bar redraws after batches 3 and 6 too
+    assert recorder.changed == ([2, 3, 5, 7] if refresh_rate else [3, 7])
+    rows = (tmp_path / "lightning_logs" / "version_0" / "metrics.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    written = [dict(zip(header, row.split(","))) for row in rows[1:]]
+    assert [int(r["step"]) for r in written if r.get("train/g_loss")] == [3, 7]  # steps count batches from 0
+
+
 def test_sample_is_in_range_deterministic_and_keeps_mode():
     model = tiny_gan()
     model.train()

@@ -21,6 +21,7 @@ from gan_lightning.errors import GANLightningError
 from gan_lightning.losses import get_loss, gradient_penalty, r1_penalty
 from gan_lightning.models._distributed import average_gradients, no_reducer_sync
 from gan_lightning.models._guard import NonFiniteGuard
+from gan_lightning.models._logging import logs_this_batch
 from gan_lightning.models._settings import check_settings, make_ema, resolve_latent_dim, tutorial_adam
 from gan_lightning.networks._checks import shape_str
 from gan_lightning.networks.base import Discriminator, Generator
@@ -200,19 +201,20 @@ class GAN(LightningModule):
                 )
             d_loss, real_logits, fake_logits = self._discriminator_step(opt_d, real, fake.detach(), labels, rng)
         g_loss = self._generator_step(opt_g, fake, labels)
-        out = self.loss_fn.output
-        self.log_dict({"train/d_loss": d_loss.detach(), "train/g_loss": g_loss.detach()}, prog_bar=True)
-        self.log_dict({"train/d_real": out(real_logits.detach()).mean(),
-                       "train/d_fake": out(fake_logits.detach()).mean()})
-        if self.hparams.on_nonfinite == "skip":
-            self.log("train/skipped_steps", float(self.skipped_steps))
-        else:
+        if self.hparams.on_nonfinite == "stop":
             self._guard.record(step, d_loss, g_loss)
             # Reading the flag syncs with the device: do it when Lightning logs anyway and before the
             # epoch-end checkpoint, so a diverged state is never saved.
             if (self.device.type == "cpu" or (batch_idx + 1) % self.trainer.log_every_n_steps == 0
                     or batch_idx + 1 >= self.trainer.num_training_batches):
                 self._guard.check(self.current_epoch)
+        if logs_this_batch(self.trainer, batch_idx):
+            out = self.loss_fn.output
+            self.log_dict({"train/d_loss": d_loss.detach(), "train/g_loss": g_loss.detach()}, prog_bar=True)
+            self.log_dict({"train/d_real": out(real_logits.detach()).mean(),
+                           "train/d_fake": out(fake_logits.detach()).mean()})
+            if self.hparams.on_nonfinite == "skip":
+                self.log("train/skipped_steps", float(self.skipped_steps))
 
     def _discriminator_step(self, opt, real: Tensor, fake: Tensor, labels: Optional[Tensor], rng):
         with self.toggled_optimizer(opt):
