@@ -2,6 +2,7 @@
 
     python scripts/benchmark.py --data-dir ../shared/data                # CPU: MLP and DCGAN recipes
     python scripts/benchmark.py --data-dir ../shared/data --device cuda  # adds torch.compile and Inception timing
+    python scripts/benchmark.py --recipes mlp --compile                  # torch.compile on the CPU too
 
 Variants, all at the same batch size on the same machine:
   (a) lightning: the project's ``GAN`` through the Lightning ``Trainer`` (in-memory data, progress bar and CSV
@@ -37,7 +38,7 @@ def networks(recipe: str):
 
     if recipe == "mlp":
         return MLPGenerator(), MLPDiscriminator()
-    return DCGANGenerator(), DCGANDiscriminator()
+    return DCGANGenerator(), DCGANDiscriminator(batch_norm=True)  # as configs/dcgan.yaml
 
 
 def sync(device: torch.device) -> None:
@@ -105,7 +106,10 @@ def run_plain(recipe, device, args, clock: StepClock) -> None:
             n = real.shape[0]
             fake = g(torch.randn(n, g.latent_dim, device=device))
             g.requires_grad_(False)  # as Lightning's toggled_optimizer: no gradients for the other network
-            real_logits, fake_logits = d(torch.cat([real, fake.detach()])).split(n)
+            if recipe == "mlp":  # one D forward for both; batch norm (the DCGAN's D) needs two, as in GAN
+                real_logits, fake_logits = d(torch.cat([real, fake.detach()])).split(n)
+            else:
+                real_logits, fake_logits = d(real), d(fake.detach())
             d_loss = loss.d(real_logits, fake_logits)
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
@@ -210,13 +214,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=30, help="unmeasured steps first")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved repetitions; the median is shown")
     parser.add_argument("--skip-metrics", action="store_true", help="do not time the metric backbone")
+    parser.add_argument("--compile", action="store_true",
+                        help="also time (a) with torch.compile'd networks (always on with --device cuda)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--recipe", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args)
 
-    variants = ["lightning", "plain", "tutorial"] + (["lightning-compiled"] if args.device == "cuda" else [])
+    compiled = args.compile or args.device == "cuda"
+    variants = ["lightning", "plain", "tutorial"] + (["lightning-compiled"] if compiled else [])
     print(f"machine: {machine()}; batch {args.batch_size}; {args.batches} steps after {args.warmup} warm-up, "
           f"median of {args.rounds} interleaved rounds")
     for recipe in args.recipes.split(","):

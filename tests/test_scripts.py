@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import ROOT
+from dist_helpers import cli_env
 from PIL import Image
 
 SCRIPTS = ("sample.py", "interpolate.py", "plot_metrics.py")
@@ -183,3 +184,15 @@ def test_plot_rejects_unknown_keys_and_missing_runs(tiny_runs, tmp_path, capsys)
     assert "No run logged val/fid" in usage_error(capsys, run, [str(tiny_runs["gan"]), "--keys", "val/fid"])
     assert "No metrics.csv" in usage_error(capsys, run, [str(tmp_path)])
     assert "one per run" in usage_error(capsys, run, [str(tiny_runs["gan"]), "--labels", "a", "b"])
+
+
+def test_benchmark_prints_the_table_and_ratios(fake_mnist):
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--data-dir", str(fake_mnist),
+                             "--recipes", "mlp", "--rounds", "1", "--batches", "3", "--warmup", "2",
+                             "--batch-size", "16", "--skip-metrics"],
+                            capture_output=True, text=True, env=cli_env(), timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.strip()}
+    for variant in ("lightning", "plain", "tutorial"):
+        assert float(rows[variant][1]) > 0  # steps/s
+    assert "a/b (lightning / plain)" in result.stdout and "a/c (lightning / tutorial)" in result.stdout
