@@ -68,6 +68,16 @@ def load_model(path: PathLike, map_location: str = "cpu", generator: Optional[nn
 # ---------------------------------------------------------------------------------------------------------
 
 
+def digit_labels(model: GAN, digit: int, count: int) -> Tensor:
+    """``count`` labels of class ``digit``, after checking that ``model`` is conditional and knows it."""
+    if not model.num_classes:
+        raise GANLightningError("--digit needs a conditional model (ConditionalGAN); this checkpoint holds "
+                                "an unconditional GAN, which cannot be told which digit to draw.")
+    if not 0 <= digit < model.num_classes:
+        raise GANLightningError(f"--digit {digit}: the model knows classes 0 to {model.num_classes - 1}.")
+    return torch.full((count,), digit, dtype=torch.long)
+
+
 def interpolate_noise(z0: Tensor, z1: Tensor, steps: int, method: Literal["slerp", "lerp"] = "slerp") -> Tensor:
     """Points from ``z0`` to ``z1`` (both (N, latent_dim)), endpoints included: shape (steps, N, latent_dim).
 

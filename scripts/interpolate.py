@@ -28,7 +28,7 @@ from torchvision.utils import make_grid, save_image
 
 from gan_lightning import GAN
 from gan_lightning.errors import GANLightningError
-from gan_lightning.utils import interpolate_noise, load_model
+from gan_lightning.utils import digit_labels, interpolate_noise, load_model
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,12 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 def walk_labels(model: GAN, rows: int, digit: Optional[int]) -> tuple[Optional[Tensor], int, bool]:
     """Label of each row (None if unconditional), the number of rows, and whether the rows share z0 and z1."""
     if digit is not None:
-        if not model.num_classes:
-            raise GANLightningError("--digit needs a conditional model (ConditionalGAN); this checkpoint holds "
-                                    "an unconditional GAN, which cannot be told which digit to draw.")
-        if not 0 <= digit < model.num_classes:
-            raise GANLightningError(f"--digit {digit}: the model knows classes 0 to {model.num_classes - 1}.")
-        return torch.full((rows,), digit, dtype=torch.long), rows, False
+        return digit_labels(model, digit, rows), rows, False
     if model.num_classes:
         return torch.arange(model.num_classes), model.num_classes, True
     return None, rows, False

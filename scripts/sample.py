@@ -19,7 +19,7 @@ from torchvision.utils import make_grid, save_image
 
 from gan_lightning import GAN
 from gan_lightning.errors import GANLightningError
-from gan_lightning.utils import load_model
+from gan_lightning.utils import digit_labels, load_model
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,12 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 def grid_labels(model: GAN, num: int, digit: Optional[int]) -> tuple[Optional[Tensor], Optional[int]]:
     """The label of every image and, for one row per class, the row length (None: use --nrow)."""
     if digit is not None:
-        if not model.num_classes:
-            raise GANLightningError("--digit needs a conditional model (ConditionalGAN); this checkpoint holds "
-                                    "an unconditional GAN, which cannot be told which digit to draw.")
-        if not 0 <= digit < model.num_classes:
-            raise GANLightningError(f"--digit {digit}: the model knows classes 0 to {model.num_classes - 1}.")
-        return torch.full((num,), digit, dtype=torch.long), None
+        return digit_labels(model, digit, num), None
     if not model.num_classes:
         return None, None
     if num % model.num_classes:
