@@ -244,3 +244,27 @@ def test_batch_norm_discriminator_is_the_papers_and_refuses_penalties():
     assert GAN(g, d)._separate_d_batches  # real and fake go through D as separate batches
     with pytest.raises(GANLightningError, match="batch norm mixes the images"):
         GAN(g, d, gp_weight=10.0)
+
+
+def test_ema_update_is_one_lerp_without_reading_the_device(monkeypatch):
+    from gan_lightning.models._settings import make_ema, update_ema
+
+    generator = tiny_g()  # batch norm: float running stats and an integer counter
+    ema = make_ema(generator, 0.9)
+    with torch.no_grad():
+        for t in [*generator.parameters(), *generator.buffers()]:
+            t.add_(1)
+    before = [t.clone() for t in [*ema.module.parameters(), *ema.module.buffers()]]
+
+    def sync(*_):
+        raise AssertionError("the EMA update read a tensor back to the host (a GPU sync)")
+
+    for name in ("__bool__", "item", "tolist", "__int__", "__float__"):
+        monkeypatch.setattr(torch.Tensor, name, sync)
+    update_ema(ema, generator, 0.9)
+    monkeypatch.undo()
+    for old, new, live in zip(before, [*ema.module.parameters(), *ema.module.buffers()],
+                              [*generator.parameters(), *generator.buffers()]):
+        expected = 0.9 * old + 0.1 * live if old.is_floating_point() else live
+        torch.testing.assert_close(new, expected)
+    assert int(ema.n_averaged) == 1

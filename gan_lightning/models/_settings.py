@@ -37,6 +37,27 @@ def check_settings(n_critic: int, gp_weight: float, r1_gamma: float, ema_decay: 
 
 
 def make_ema(generator: nn.Module, decay: float) -> AveragedModel:
-    """An EMA copy of the generator (weights and batch-norm buffers) that no optimizer or DDP touches."""
+    """An EMA copy of the generator (weights and batch-norm buffers) that no optimizer or DDP touches;
+    step it with ``update_ema``."""
     ema = AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
     return ema.requires_grad_(False)
+
+
+@torch.no_grad()
+def update_ema(ema: AveragedModel, generator: nn.Module, decay: float) -> None:
+    """One EMA step, ``ema = decay * ema + (1 - decay) * generator``, over weights and floating-point buffers
+    (integer ones, like batch norm's counter, are copied), in one foreach kernel.
+
+    ``AveragedModel.update_parameters`` reads its ``n_averaged`` counter twice per call to copy the weights on
+    the first one: two host-device syncs per generator step on a GPU. Here the average starts from the copy
+    ``make_ema`` took of the initial generator, as in StyleGAN's G_ema, and the counter only counts.
+    """
+    pairs = [(e, g.detach()) for e, g in zip([*ema.module.parameters(), *ema.module.buffers()],
+                                             [*generator.parameters(), *generator.buffers()])]
+    floats = [(e, g) for e, g in pairs if e.is_floating_point()]
+    if floats:
+        torch._foreach_lerp_([e for e, _ in floats], [g for _, g in floats], 1.0 - decay)
+    for e, g in pairs:
+        if not e.is_floating_point():
+            e.copy_(g)
+    ema.n_averaged += 1

@@ -22,7 +22,7 @@ from gan_lightning.losses import get_loss, gradient_penalty, r1_penalty
 from gan_lightning.models._distributed import average_gradients, no_reducer_sync
 from gan_lightning.models._guard import NonFiniteGuard
 from gan_lightning.models._logging import logs_this_batch
-from gan_lightning.models._settings import check_settings, make_ema, resolve_latent_dim, tutorial_adam
+from gan_lightning.models._settings import check_settings, make_ema, resolve_latent_dim, tutorial_adam, update_ema
 from gan_lightning.networks._checks import shape_str
 from gan_lightning.networks.base import Discriminator, Generator
 
@@ -233,7 +233,7 @@ class GAN(LightningModule):
             loss = self.loss_fn.g(self._discriminate(fake, labels))
             stepped = self._backward_and_step(opt, loss, self.generator, "generator")
         if stepped and self.generator_ema is not None:
-            self.generator_ema.update_parameters(self.generator)
+            update_ema(self.generator_ema, self.generator, self.hparams.ema_decay)
         return loss
 
     def _backward_and_step(self, opt, loss: Tensor, network: nn.Module, name: str) -> bool:
