@@ -51,6 +51,16 @@ def test_progress_bar_is_redrawn_every_20_batches_unless_configured(fake_mnist, 
     assert off.progress_bar_callback is None
 
 
+def test_debug_preset_stacks_on_a_recipe_and_logs_the_losses(fake_mnist, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cli = build_cli(fit_args(fake_mnist, "--config", str(ROOT / "configs" / "presets" / "debug.yaml"),
+                             "--trainer.callbacks.num_samples", "200"))
+    assert cli.trainer.current_epoch == 2 and cli.trainer.log_every_n_steps == 5
+    rows = (tmp_path / "runs" / "gan" / "version_0" / "metrics.csv").read_text().splitlines()
+    logged = [dict(zip(rows[0].split(","), row.split(","))) for row in rows[1:]]
+    assert [r["step"] for r in logged if r["train/d_loss"]] == ["4", "9"]  # 5 batches of 64 per epoch
+
+
 def test_checkpoint_reloads_in_a_plain_python_session(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     mnist = make_fake_mnist(tmp_path / "mnist", n_test=300)  # FID on 128-d features needs > 128 test images
