@@ -6,7 +6,7 @@
 
 Variants, all at the same batch size on the same machine:
   (a) lightning: the project's ``GAN`` through the Lightning ``Trainer`` (in-memory data, progress bar and CSV
-      logging on, as the shipped configs run it: the bar redrawn every 20 batches, the CSV written every 50);
+      logging on, as `gan-lightning fit` runs it: the bar redrawn every 20 batches, the CSV written every 50);
   (b) plain: a hand-written PyTorch loop with the same networks, losses, data path and step structure;
   (c) tutorial: the tutorial's loop: torchvision DataLoader with ToTensor and Normalize, Sigmoid + BCELoss,
       the generator run twice per iteration, the DataLoader iterated properly.
@@ -83,7 +83,7 @@ def run_lightning(recipe, device, args, clock: StepClock, compile_networks: bool
     data = MNISTDataModule(args.data_dir, batch_size=args.batch_size, download=False)
     trainer = Trainer(accelerator=device.type, devices=1, max_epochs=-1, logger=CSVLogger(tempfile.mkdtemp()),
                       enable_checkpointing=False, enable_model_summary=False,
-                      callbacks=[Clock(), TQDMProgressBar(refresh_rate=20)])  # as in the shipped configs
+                      callbacks=[Clock(), TQDMProgressBar(refresh_rate=20)])  # as gan-lightning fit
     trainer.fit(model, data)
 
 
