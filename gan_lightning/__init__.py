@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from gan_lightning.callbacks import SampleGrid  # noqa: E402
+from gan_lightning.callbacks import LossProgressBar, SampleGrid  # noqa: E402
 from gan_lightning.data import MNISTDataModule  # noqa: E402
 from gan_lightning.errors import GANLightningError  # noqa: E402
 from gan_lightning.models import GAN, ConditionalGAN  # noqa: E402
@@ -14,6 +14,7 @@ __all__ = [
     "DCGANGenerator",
     "GAN",
     "GANLightningError",
+    "LossProgressBar",
     "MLPDiscriminator",
     "MLPGenerator",
     "MNISTDataModule",

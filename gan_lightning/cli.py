@@ -13,11 +13,12 @@ import torch
 # Lightning's own calls into jsonargparse raise deprecation warnings that users cannot act on.
 os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
 from lightning.pytorch import Callback, Trainer
-from lightning.pytorch.callbacks import ProgressBar, TQDMProgressBar
+from lightning.pytorch.callbacks import ProgressBar
 from lightning.pytorch.cli import ArgsType, LightningCLI
 
 import gan_lightning.callbacks  # noqa: F401  (registers the callbacks for `--trainer.callbacks+=SampleGrid`)
 import gan_lightning.networks  # noqa: F401  (makes short class names like MLPGenerator resolvable)
+from gan_lightning.callbacks import LossProgressBar
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.errors import GANLightningError
 from gan_lightning.models import GAN
@@ -31,7 +32,7 @@ Note: trainer.max_steps and trainer.global_step count optimizer steps (n_critic 
 The progress bar is redrawn every 20 batches unless you add your own (--trainer.callbacks+=TQDMProgressBar)."""
 
 # Redrawing the bar on every batch (Lightning's default) costs 3-5 ms per batch on a CPU, a third of the
-# tutorial GAN's step, and reads the losses back from a GPU on every batch.
+# tutorial GAN's step; LossProgressBar also reads the losses back from a GPU only when it redraws.
 PROGRESS_BAR_REFRESH_RATE = 20
 
 
@@ -51,7 +52,7 @@ class GANLightningCLI(LightningCLI):
         configured = configured if isinstance(configured, list) else [configured]
         if config.get("enable_progress_bar") is not False and not any(
                 isinstance(c, ProgressBar) for c in [*configured, *callbacks]):
-            callbacks = [*callbacks, TQDMProgressBar(refresh_rate=PROGRESS_BAR_REFRESH_RATE)]
+            callbacks = [*callbacks, LossProgressBar(refresh_rate=PROGRESS_BAR_REFRESH_RATE)]
         return super()._instantiate_trainer(config, callbacks)
 
 

@@ -68,10 +68,10 @@ class StepClock:
 
 def run_lightning(recipe, device, args, clock: StepClock, compile_networks: bool = False) -> None:
     from lightning.pytorch import Callback, Trainer
-    from lightning.pytorch.callbacks import TQDMProgressBar
     from lightning.pytorch.loggers import CSVLogger
 
     from gan_lightning import GAN, MNISTDataModule
+    from gan_lightning.callbacks import LossProgressBar
 
     class Clock(Callback):
         def on_train_batch_end(self, trainer, *_):
@@ -83,7 +83,7 @@ def run_lightning(recipe, device, args, clock: StepClock, compile_networks: bool
     data = MNISTDataModule(args.data_dir, batch_size=args.batch_size, download=False)
     trainer = Trainer(accelerator=device.type, devices=1, max_epochs=-1, logger=CSVLogger(tempfile.mkdtemp()),
                       enable_checkpointing=False, enable_model_summary=False,
-                      callbacks=[Clock(), TQDMProgressBar(refresh_rate=20)])  # as gan-lightning fit
+                      callbacks=[Clock(), LossProgressBar(refresh_rate=20)])  # as gan-lightning fit
     trainer.fit(model, data)
 
 

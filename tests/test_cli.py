@@ -6,6 +6,7 @@ import torch
 from conftest import CONFIGS, ROOT, make_fake_mnist
 
 from gan_lightning import GAN, ConditionalGAN
+from gan_lightning.callbacks import LossProgressBar
 from gan_lightning.cli import build_cli, main
 
 GAN_CONFIG = str(ROOT / "configs" / "gan.yaml")
@@ -39,12 +40,13 @@ def test_every_shipped_config_instantiates_and_trains(config, fake_mnist, tmp_pa
     assert cli.trainer.global_step == cli.model.hparams.n_critic + 1
 
 
-def test_progress_bar_is_redrawn_every_20_batches_unless_configured(fake_mnist, tmp_path, monkeypatch):
+def test_loss_progress_bar_redrawn_every_20_batches_unless_configured(fake_mnist, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     def trainer(*extra):  # without running, LightningCLI takes no subcommand
         return build_cli(fit_args(fake_mnist, *extra)[1:], run=False).trainer
 
-    assert trainer().progress_bar_callback.refresh_rate == 20
+    default = trainer().progress_bar_callback
+    assert isinstance(default, LossProgressBar) and default.refresh_rate == 20
     own = trainer("--trainer.callbacks+=TQDMProgressBar", "--trainer.callbacks.refresh_rate", "1")
     assert own.progress_bar_callback.refresh_rate == 1
     off = trainer("--trainer.enable_progress_bar", "false")

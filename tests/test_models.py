@@ -92,6 +92,29 @@ def test_step_metrics_are_logged_on_the_batches_lightning_reads(fake_mnist, tmp_
     assert [int(r["step"]) for r in written if r.get("train/g_loss")] == [3, 7]  # steps count batches from 0
 
 
+def test_loss_progress_bar_reads_the_losses_only_when_it_redraws(fake_mnist, monkeypatch):
+    from gan_lightning.callbacks import LossProgressBar
+
+    reads = []
+
+    class CountReads(Callback):  # from the first batch on: Tensor -> Python number conversions (GPU syncs)
+        def on_train_start(self, *_):
+            for name in ("item", "__float__"):
+                original = getattr(torch.Tensor, name)
+                monkeypatch.setattr(torch.Tensor, name,
+                                    lambda t, _o=original, _n=name: reads.append(_n) or _o(t))
+
+    bar = LossProgressBar(refresh_rate=5)
+    trainer = quiet_trainer(max_epochs=1, limit_train_batches=10, log_every_n_steps=50,
+                            enable_progress_bar=True, callbacks=[CountReads(), bar])
+    trainer.fit(tiny_gan(), MNISTDataModule(fake_mnist, batch_size=16, download=False))
+    monkeypatch.undo()
+    # two losses at each redraw (after batches 5 and 10, and the epoch-end one), not after every batch as
+    # Lightning does with prog_bar=True metrics
+    assert 0 < len(reads) <= 2 * 3
+    assert {"train/d_loss", "train/g_loss"} <= set(bar.get_metrics(trainer, trainer.lightning_module))
+
+
 def test_sample_is_in_range_deterministic_and_keeps_mode():
     model = tiny_gan()
     model.train()

@@ -21,7 +21,7 @@ from gan_lightning.errors import GANLightningError
 from gan_lightning.losses import get_loss, gradient_penalty, r1_penalty
 from gan_lightning.models._distributed import average_gradients, no_reducer_sync
 from gan_lightning.models._guard import NonFiniteGuard
-from gan_lightning.models._logging import logs_this_batch
+from gan_lightning.models._logging import logs_this_batch, losses_on_progress_bar
 from gan_lightning.models._settings import check_settings, make_ema, resolve_latent_dim, tutorial_adam, update_ema
 from gan_lightning.networks._checks import shape_str
 from gan_lightning.networks.base import Discriminator, Generator
@@ -210,7 +210,8 @@ class GAN(LightningModule):
                 self._guard.check(self.current_epoch)
         if logs_this_batch(self.trainer, batch_idx):
             out = self.loss_fn.output
-            self.log_dict({"train/d_loss": d_loss.detach(), "train/g_loss": g_loss.detach()}, prog_bar=True)
+            self.log_dict({"train/d_loss": d_loss.detach(), "train/g_loss": g_loss.detach()},
+                          prog_bar=losses_on_progress_bar(self.trainer))
             self.log_dict({"train/d_real": out(real_logits.detach()).mean(),
                            "train/d_fake": out(fake_logits.detach()).mean()})
             if self.hparams.on_nonfinite == "skip":
