@@ -1,5 +1,6 @@
 """Divergence guard: notice non-finite losses without a host-device sync on every step."""
 
+import math
 from typing import Optional
 
 import torch
@@ -19,6 +20,8 @@ class NonFiniteGuard:
         self.losses: Optional[Tensor] = None  # the losses at that step
 
     def record(self, step: int, d_loss: Tensor, g_loss: Tensor) -> None:
+        if d_loss.device.type == "cpu" and math.isfinite(float(d_loss)) and math.isfinite(float(g_loss)):
+            return  # reading a CPU tensor costs no sync: the usual case needs no tensor work
         losses = torch.stack([d_loss.detach().float(), g_loss.detach().float()])
         if self.first_step is None:
             self.first_step = torch.full((), -1, dtype=torch.long, device=losses.device)
