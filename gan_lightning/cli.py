@@ -3,6 +3,7 @@
     gan-lightning fit --config configs/gan.yaml --data.data_dir ../shared/data --trainer.max_epochs 10
 """
 
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import torch
 
 # Lightning's own calls into jsonargparse raise deprecation warnings that users cannot act on.
 os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
+from jsonargparse import DefaultHelpFormatter
 from lightning.pytorch import Callback, Trainer
 from lightning.pytorch.callbacks import ProgressBar
 from lightning.pytorch.cli import ArgsType, LightningCLI
@@ -34,6 +36,10 @@ The progress bar is redrawn every 20 batches unless you add your own (--trainer.
 # Redrawing the bar on every batch (Lightning's default) costs 3-5 ms per batch on a CPU, a third of the
 # tutorial GAN's step; LossProgressBar also reads the losses back from a GPU only when it redraws.
 PROGRESS_BAR_REFRESH_RATE = 20
+
+
+class _HelpFormatter(DefaultHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """jsonargparse's help, keeping the line breaks of the description."""
 
 
 class GANLightningCLI(LightningCLI):
@@ -94,7 +100,7 @@ def build_cli(args: ArgsType = None, run: bool = True) -> GANLightningCLI:
         subclass_mode_model=True,
         auto_configure_optimizers=False,
         save_config_kwargs={"overwrite": True},
-        parser_kwargs={"description": DESCRIPTION},
+        parser_kwargs={"description": DESCRIPTION, "formatter_class": _HelpFormatter},
         args=args,
         run=run,
     )

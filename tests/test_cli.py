@@ -114,6 +114,13 @@ def test_model_help_documents_the_arguments(capsys):
     assert "Discriminator steps per generator step" in out and "--model.optimizer_g" in out
 
 
+def test_help_keeps_the_description_lines(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    assert "\n  gan-lightning fit --config configs/gan.yaml" in capsys.readouterr().out  # the example on its own line
+
+
 def test_module_entry_point_in_a_fresh_process(fake_mnist, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "gan_lightning", *fit_args(tmp_path / "nowhere", "--trainer.fast_dev_run", "1")],
