@@ -51,7 +51,7 @@ from lightning.pytorch import Trainer, seed_everything
 from lightning.pytorch.loggers import CSVLogger
 from torchvision.utils import make_grid
 
-from gan_lightning import GAN, MLPDiscriminator, MLPGenerator, MNISTDataModule, SampleGrid
+from gan_lightning import GAN, LossProgressBar, MLPDiscriminator, MLPGenerator, MNISTDataModule, SampleGrid
 from gan_lightning.losses import bce_d_loss, minimax_g_loss, nonsaturating_g_loss
 from gan_lightning.utils import read_metrics
 
@@ -246,7 +246,8 @@ seed_everything(SEED)
 model = GAN(MLPGenerator(), MLPDiscriminator())  # the tutorial's setup: BCE loss, Adam 2e-4, betas (0.5, 0.999)
 logger = CSVLogger("runs", name="gan_basics")
 trainer = Trainer(max_epochs=EPOCHS, limit_train_batches=BATCHES, log_every_n_steps=LOG_EVERY,
-                  logger=logger, callbacks=[SampleGrid(num_samples=64, nrow=8)], enable_checkpointing=False)
+                  logger=logger, callbacks=[SampleGrid(num_samples=64, nrow=8), LossProgressBar()],
+                  enable_checkpointing=False)
 trainer.fit(model, data)
 run_dir = Path(logger.log_dir)
 print("results in", run_dir)

@@ -44,7 +44,8 @@ from lightning.pytorch import Trainer, seed_everything
 from lightning.pytorch.loggers import CSVLogger
 from torchvision.utils import make_grid
 
-from gan_lightning import ConditionalGAN, GANLightningError, MLPDiscriminator, MLPGenerator, MNISTDataModule, SampleGrid
+from gan_lightning import (ConditionalGAN, GANLightningError, LossProgressBar, MLPDiscriminator, MLPGenerator,
+                           MNISTDataModule, SampleGrid)
 
 
 def show(images, title="", nrow=8):
@@ -105,7 +106,7 @@ seed_everything(SEED)
 model = ConditionalGAN(MLPGenerator(n_classes=10), MLPDiscriminator(n_classes=10), num_classes=10)
 logger = CSVLogger("runs", name="cgan")
 trainer = Trainer(max_epochs=EPOCHS, limit_train_batches=BATCHES, log_every_n_steps=LOG_EVERY,
-                  logger=logger, callbacks=[SampleGrid(num_samples=100)], enable_checkpointing=False)
+                  logger=logger, callbacks=[SampleGrid(num_samples=100), LossProgressBar()], enable_checkpointing=False)
 trainer.fit(model, data)
 run_dir = Path(logger.log_dir)
 print("results in", run_dir)

@@ -51,7 +51,7 @@ from lightning.pytorch.loggers import CSVLogger
 from matplotlib.ticker import MaxNLocator
 from torchvision.utils import make_grid
 
-from gan_lightning import GAN, MLPDiscriminator, MLPGenerator, MNISTDataModule
+from gan_lightning import GAN, LossProgressBar, MLPDiscriminator, MLPGenerator, MNISTDataModule
 from gan_lightning.utils import load_model, read_metrics
 
 # %%
@@ -146,7 +146,8 @@ keep_best = ModelCheckpoint(monitor="val/fid", mode="min", filename="epoch={epoc
                             auto_insert_metric_name=False)
 trainer = Trainer(max_epochs=EPOCHS, limit_train_batches=BATCHES, log_every_n_steps=LOG_EVERY, logger=logger,
                   callbacks=[FID(backbone=BACKBONE, num_samples=NUM_SAMPLES),
-                             InceptionScore(backbone=BACKBONE, num_samples=NUM_SAMPLES), keep_best])
+                             InceptionScore(backbone=BACKBONE, num_samples=NUM_SAMPLES), keep_best,
+                             LossProgressBar()])
 trainer.fit(model, data)
 
 # %%
