@@ -20,9 +20,10 @@ class NonFiniteGuard:
         self.losses: Optional[Tensor] = None  # the losses at that step
 
     def record(self, step: int, d_loss: Tensor, g_loss: Tensor) -> None:
+        d_loss, g_loss = d_loss.detach(), g_loss.detach()
         if d_loss.device.type == "cpu" and math.isfinite(float(d_loss)) and math.isfinite(float(g_loss)):
             return  # reading a CPU tensor costs no sync: the usual case needs no tensor work
-        losses = torch.stack([d_loss.detach().float(), g_loss.detach().float()])
+        losses = torch.stack([d_loss.float(), g_loss.float()])
         if self.first_step is None:
             self.first_step = torch.full((), -1, dtype=torch.long, device=losses.device)
             self.losses = torch.zeros_like(losses)
