@@ -10,10 +10,8 @@ perfect generator could expect under the same protocol.
 """
 
 import argparse
-import importlib
 import sys
 import time
-from typing import Optional
 
 import torch
 
@@ -32,7 +30,7 @@ from gan_lightning.metrics import (
     kernel_distance,
     reference_features,
 )
-from gan_lightning.models import GAN, ConditionalGAN
+from gan_lightning.utils import load_model
 
 METRICS = ("fid", "is", "kid", "cond_acc")
 
@@ -65,24 +63,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def load_model(path: str, device: str) -> GAN:
-    """The module class named in the checkpoint (``_class_path`` from LightningCLI), else GAN or ConditionalGAN."""
-    hparams = torch.load(path, map_location="cpu", weights_only=False).get("hyper_parameters", {})
-    class_path: Optional[str] = hparams.get("_class_path")
-    if class_path:
-        module, _, name = class_path.rpartition(".")
-        candidates = [getattr(importlib.import_module(module), name)]
-    else:
-        candidates = [ConditionalGAN, GAN] if "num_classes" in hparams else [GAN]
-    for cls in candidates:
-        try:
-            return cls.load_from_checkpoint(path, map_location=device).eval()
-        except (TypeError, KeyError, RuntimeError) as err:
-            error = err
-    raise GANLightningError(f"{path} does not reload as {' or '.join(c.__name__ for c in candidates)} "
-                            f"({type(error).__name__}): pass a checkpoint written by `gan-lightning fit`.")
-
-
 def score(args: argparse.Namespace, backbone: Backbone, fake: Features, real: Features,
           num_classes: int) -> dict[str, str]:
     """The requested metrics as printable strings."""
@@ -98,7 +78,7 @@ def score(args: argparse.Namespace, backbone: Backbone, fake: Features, real: Fe
         check_counts(metric, args.backbone, backbone.num_features, len(real), len(fake),
                      args.kid_subset_size, args.is_splits)
         if metric == "fid":
-            out[metric] = f"{frechet_distance(real.features.double(), fake.features.double()):.4f}"
+            out[metric] = f"{frechet_distance(real.features, fake.features):.4f}"
         elif metric == "is":
             out[metric] = "{:.4f} ± {:.4f}".format(*inception_score(fake.logits, args.is_splits, args.seed))
         else:
@@ -124,7 +104,7 @@ def main(argv=None) -> None:
     print(f"reference features: {reference}, {time.time() - start:.1f} s (cached after the first time)")
     if args.checkpoint:
         start = time.time()
-        model = load_model(args.checkpoint, args.device)
+        model = load_model(args.checkpoint, map_location=args.device)
         fake = generated_features(model, backbone, args.num_samples, args.batch_size, args.seed)
         ema = "EMA generator" if getattr(model, "generator_ema", None) is not None else "live generator"
         protocol = f"{args.num_samples} samples (seed {args.seed}, {ema}) vs {reference}"
