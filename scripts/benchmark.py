@@ -257,12 +257,15 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def metric_timing(args) -> None:
-    """Seconds to score 10k generated samples with the metric backbone, cold and warm real-feature cache."""
+    """Seconds to score 10k generated samples with the metric backbone, cold and warm real-feature cache, and
+    on a GPU the Inception features of 10k images."""
     script = Path(__file__).with_name("benchmark_metrics.py")
     if not script.exists():
         print("\nmetric timing: scripts/benchmark_metrics.py not found")
         return
     cmd = [sys.executable, str(script), "--data-dir", args.data_dir, "--device", args.device]
+    if args.device == "cuda":  # Inception features of 10k images (random weights unless given): GPU only
+        cmd += ["--inception-samples", "10000"]
     print("\n" + subprocess.run(cmd, capture_output=True, text=True).stdout.strip())
 
 

@@ -13,7 +13,6 @@ import argparse
 import tempfile
 import time
 from pathlib import Path
-from unittest import mock
 
 import torch
 
@@ -27,6 +26,7 @@ from gan_lightning.metrics import (
     kernel_distance,
     reference_features,
 )
+from gan_lightning.metrics.backbones import save_random_inception_weights
 from gan_lightning.metrics.features import extract
 from gan_lightning.models import GAN
 from gan_lightning.networks import MLPDiscriminator, MLPGenerator
@@ -66,19 +66,6 @@ def show(title: str, times: dict[str, float]) -> None:
     print(f"{title}: {sum(times.values()):.1f} s  ({parts})")
 
 
-def random_inception_weights(folder: Path) -> str:
-    """The standard InceptionV3 architecture with random weights, saved like the real file."""
-    import torch_fidelity.feature_extractor_inceptionv3 as tf_inception
-
-    cls = tf_inception.FeatureExtractorInceptionV3
-    with mock.patch.object(tf_inception, "load_state_dict_from_url", lambda *a, **k: {}), \
-            mock.patch.object(cls, "load_state_dict", lambda self, state_dict: None):
-        net = cls("inception-v3-compat", ["2048"])
-    path = folder / "inception_random_weights.pth"
-    torch.save(net.state_dict(), path)
-    return str(path)
-
-
 def main(argv=None) -> None:
     args = parse_args(argv)
     torch.manual_seed(0)
@@ -97,7 +84,7 @@ def main(argv=None) -> None:
         show("warm cache, same process", evaluate(model, backbone, reference, args.num_samples, args.batch_size,
                                                   cache_dir))
         if args.inception_samples:
-            weights = args.inception_weights or random_inception_weights(Path(cache_dir))
+            weights = args.inception_weights or save_random_inception_weights(Path(cache_dir) / "inception_random.pth")
             label = "" if args.inception_weights else " [random weights: timing only]"
             inception = get_backbone("inception", weights).to(args.device)
             extract(inception, reference[:8], batch_size=8)  # warm-up

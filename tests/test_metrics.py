@@ -24,7 +24,7 @@ from gan_lightning.metrics import (
     to_uint8,
 )
 from gan_lightning.metrics import features as features_module
-from gan_lightning.metrics.backbones import InceptionBackbone
+from gan_lightning.metrics.backbones import InceptionBackbone, save_random_inception_weights
 from gan_lightning.metrics.features import Features, eval_mode, extract
 
 
@@ -232,16 +232,8 @@ def test_cache_dir_comes_from_the_environment(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def inception_weights(tmp_path_factory):
     """A state dict of torch-fidelity's InceptionV3 with random weights (the real file cannot be downloaded)."""
-    import torch_fidelity.feature_extractor_inceptionv3 as tf_inception
-
-    cls = tf_inception.FeatureExtractorInceptionV3
     torch.manual_seed(0)
-    with mock.patch.object(tf_inception, "load_state_dict_from_url", lambda *a, **k: {}), \
-            mock.patch.object(cls, "load_state_dict", lambda self, state_dict: None):
-        net = cls("inception-v3-compat", ["2048"])
-    path = tmp_path_factory.mktemp("inception") / "inception_random.pth"
-    torch.save(net.state_dict(), path)
-    return str(path)
+    return save_random_inception_weights(tmp_path_factory.mktemp("inception") / "inception_random.pth")
 
 
 def test_inception_features_are_torchmetrics_features_of_the_rgb_images(inception_weights):

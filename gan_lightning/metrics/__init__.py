@@ -9,6 +9,7 @@ from gan_lightning.metrics.backbones import (
     InceptionBackbone,
     MNISTBackbone,
     get_backbone,
+    save_random_inception_weights,
     to_uint8,
 )
 from gan_lightning.metrics.classifier import MNISTClassifier, load_mnist_classifier
@@ -37,5 +38,6 @@ __all__ = [
     "kernel_distance",
     "load_mnist_classifier",
     "reference_features",
+    "save_random_inception_weights",
     "to_uint8",
 ]
