@@ -18,9 +18,8 @@ from lightning.pytorch import Callback, Trainer
 from lightning.pytorch.callbacks import ProgressBar
 from lightning.pytorch.cli import ArgsType, LightningCLI
 
-import gan_lightning.callbacks  # noqa: F401  (registers the callbacks for `--trainer.callbacks+=SampleGrid`)
 import gan_lightning.networks  # noqa: F401  (makes short class names like MLPGenerator resolvable)
-from gan_lightning.callbacks import LossProgressBar
+from gan_lightning.callbacks import LossProgressBar  # also registers the callbacks for `--trainer.callbacks+=FID`
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.errors import GANLightningError
 from gan_lightning.models import GAN
@@ -33,10 +32,6 @@ Sample grids land in <trainer.logger.save_dir>/<name>/version_N/samples/, checkp
 Note: trainer.max_steps and trainer.global_step count optimizer steps (n_critic + 1 per batch).
 The progress bar is redrawn every 20 batches unless you add your own (--trainer.callbacks+=TQDMProgressBar)."""
 
-# Redrawing the bar on every batch (Lightning's default) costs 3-5 ms per batch on a CPU, a third of the
-# tutorial GAN's step; LossProgressBar also reads the losses back from a GPU only when it redraws.
-PROGRESS_BAR_REFRESH_RATE = 20
-
 
 class _HelpFormatter(DefaultHelpFormatter, argparse.RawDescriptionHelpFormatter):
     """jsonargparse's help, keeping the line breaks of the description."""
@@ -45,7 +40,7 @@ class _HelpFormatter(DefaultHelpFormatter, argparse.RawDescriptionHelpFormatter)
 class GANLightningCLI(LightningCLI):
     """LightningCLI with two hand-configured optimizers (``--model.optimizer_g``, ``--model.optimizer_d``),
     a check of the requested devices, ``--ckpt_path last`` that finds the newest run to resume, and a
-    progress bar redrawn every ``PROGRESS_BAR_REFRESH_RATE`` batches unless one is configured."""
+    ``LossProgressBar`` unless a progress bar is configured or disabled."""
 
     def before_instantiate_classes(self) -> None:
         config = self.config.get(self.subcommand, self.config) if self.subcommand else self.config
@@ -58,7 +53,7 @@ class GANLightningCLI(LightningCLI):
         configured = configured if isinstance(configured, list) else [configured]
         if config.get("enable_progress_bar") is not False and not any(
                 isinstance(c, ProgressBar) for c in [*configured, *callbacks]):
-            callbacks = [*callbacks, LossProgressBar(refresh_rate=PROGRESS_BAR_REFRESH_RATE)]
+            callbacks = [*callbacks, LossProgressBar()]
         return super()._instantiate_trainer(config, callbacks)
 
 
