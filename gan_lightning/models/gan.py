@@ -201,14 +201,14 @@ class GAN(LightningModule):
                 )
             d_loss, real_logits, fake_logits = self._discriminator_step(opt_d, real, fake.detach(), labels, rng)
         g_loss = self._generator_step(opt_g, fake, labels)
+        logs = logs_this_batch(self.trainer, batch_idx)
         if self.hparams.on_nonfinite == "stop":
             self._guard.record(step, d_loss, g_loss)
-            # Reading the flag syncs with the device: do it when Lightning logs anyway and before the
-            # epoch-end checkpoint, so a diverged state is never saved.
-            if (self.device.type == "cpu" or (batch_idx + 1) % self.trainer.log_every_n_steps == 0
-                    or batch_idx + 1 >= self.trainer.num_training_batches):
+            # Reading the flag syncs with a GPU: do it on the batches whose logged values Lightning reads
+            # anyway, the epoch's last among them (before its checkpoint), so a diverged state is never saved.
+            if logs or self.device.type == "cpu":
                 self._guard.check(self.current_epoch)
-        if logs_this_batch(self.trainer, batch_idx):
+        if logs:
             out = self.loss_fn.output
             self.log_dict({"train/d_loss": d_loss.detach(), "train/g_loss": g_loss.detach()},
                           prog_bar=losses_on_progress_bar(self.trainer))
