@@ -1,5 +1,5 @@
-"""Helpers for scripts and notebooks: load a checkpoint as the right module, walk the latent space, read a run's
-``metrics.csv``.
+"""Helpers for scripts and notebooks: load a checkpoint as the right module, draw samples, walk the latent space,
+read a run's ``metrics.csv``.
 
     >>> interpolate_noise(torch.zeros(1, 2), torch.ones(1, 2), steps=3, method="lerp")[:, 0, 0].tolist()
     [0.0, 0.5, 1.0]
@@ -64,7 +64,7 @@ def load_model(path: PathLike, map_location: str = "cpu", generator: Optional[nn
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Latent space
+# Samples and the latent space
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -76,6 +76,19 @@ def digit_labels(model: GAN, digit: int, count: int) -> Tensor:
     if not 0 <= digit < model.num_classes:
         raise GANLightningError(f"--digit {digit}: the model knows classes 0 to {model.num_classes - 1}.")
     return torch.full((count,), digit, dtype=torch.long)
+
+
+def show_images(images: Tensor, title: str = "", nrow: int = 8) -> None:
+    """Draw images in [-1, 1] of shape (N, C, H, W) as one grid with matplotlib (in a notebook, inline)."""
+    import matplotlib.pyplot as plt
+    from torchvision.utils import make_grid
+
+    grid = make_grid(images.detach().cpu(), nrow=nrow, normalize=True, value_range=(-1, 1), pad_value=1.0)
+    plt.figure(figsize=(nrow * 0.5, grid.shape[1] / grid.shape[2] * nrow * 0.5))
+    plt.imshow(grid.permute(1, 2, 0).numpy())
+    plt.title(title)
+    plt.axis("off")
+    plt.show()
 
 
 def interpolate_noise(z0: Tensor, z1: Tensor, steps: int, method: Literal["slerp", "lerp"] = "slerp") -> Tensor:

@@ -49,17 +49,7 @@ from torchvision.utils import make_grid
 
 from gan_lightning import GAN, LossProgressBar, MLPDiscriminator, MLPGenerator, MNISTDataModule, SampleGrid
 from gan_lightning.losses import bce_d_loss, minimax_g_loss, nonsaturating_g_loss
-from gan_lightning.utils import read_metrics
-
-
-def show(images, title="", nrow=8):
-    """Draw images in [-1, 1] of shape (N, 1, 28, 28) as one grid."""
-    grid = make_grid(images.detach().cpu(), nrow=nrow, normalize=True, value_range=(-1, 1), pad_value=1.0)
-    plt.figure(figsize=(nrow * 0.5, grid.shape[1] / grid.shape[2] * nrow * 0.5))
-    plt.imshow(grid.permute(1, 2, 0).numpy())
-    plt.title(title)
-    plt.axis("off")
-    plt.show()
+from gan_lightning.utils import read_metrics, show_images
 
 
 # %% [markdown]
@@ -74,7 +64,7 @@ data.setup("fit")
 real, labels = next(iter(data.train_dataloader()))
 print("batch:", tuple(real.shape), "pixel range:", real.min().item(), "to", real.max().item())
 print("labels:", labels[:16].tolist())
-show(real[:32], "real MNIST digits")
+show_images(real[:32], "real MNIST digits")
 
 # %% [markdown]
 # ## 2. 2つのネットワーク
@@ -102,7 +92,7 @@ logits = D(fake)
 print("noise:", tuple(z.shape), "-> images:", tuple(fake.shape))
 print("D's logits:", logits[:4].detach().numpy().round(3))
 print("P(real) = sigmoid(logit):", torch.sigmoid(logits[:4]).detach().numpy().round(3))
-show(fake, "the untrained generator draws noise")
+show_images(fake, "the untrained generator draws noise")
 
 # %% [markdown]
 # 学習前の生成器が描くのはノイズだけです。学習前の識別器は、どの画像にも 0.5 くらいと答えます。まだ何も知らないからです。

@@ -42,20 +42,10 @@ import torch
 import torch.nn.functional as F
 from lightning.pytorch import Trainer, seed_everything
 from lightning.pytorch.loggers import CSVLogger
-from torchvision.utils import make_grid
 
 from gan_lightning import (ConditionalGAN, GANLightningError, LossProgressBar, MLPDiscriminator, MLPGenerator,
                            MNISTDataModule, SampleGrid)
-
-
-def show(images, title="", nrow=8):
-    """Draw images in [-1, 1] of shape (N, 1, 28, 28) as one grid."""
-    grid = make_grid(images.detach().cpu(), nrow=nrow, normalize=True, value_range=(-1, 1), pad_value=1.0)
-    plt.figure(figsize=(nrow * 0.5, grid.shape[1] / grid.shape[2] * nrow * 0.5))
-    plt.imshow(grid.permute(1, 2, 0).numpy())
-    plt.title(title)
-    plt.axis("off")
-    plt.show()
+from gan_lightning.utils import show_images
 
 
 data = MNISTDataModule(DATA_DIR, batch_size=64)
@@ -130,7 +120,7 @@ plt.show()
 # %%
 rows = torch.arange(10).repeat_interleave(10)  # 0 ten times, then 1 ten times, ..., 9
 per_digit = model.sample(100, labels=rows)
-show(per_digit, "model.sample(100, labels=rows): one row per digit", nrow=10)
+show_images(per_digit, "model.sample(100, labels=rows): one row per digit", nrow=10)
 
 # %% [markdown]
 # ## 4. 数字を選ぶ
@@ -140,7 +130,7 @@ show(per_digit, "model.sample(100, labels=rows): one row per digit", nrow=10)
 # %%
 DIGIT = 7
 chosen = model.sample(16, labels=DIGIT)
-show(chosen, f"model.sample(16, labels={DIGIT})")
+show_images(chosen, f"model.sample(16, labels={DIGIT})")
 
 # %% [markdown]
 # `labels` を渡さなければ、モデルは学習データと同じ割合でラベルを自分で選びます（たとえば MNIST では、5 より 1 のほうが少し多く含まれています）。
@@ -148,7 +138,7 @@ show(chosen, f"model.sample(16, labels={DIGIT})")
 # %%
 drawn = model.sample_labels(10000)
 print("share of each digit in 10,000 drawn labels:", (torch.bincount(drawn, minlength=10) / 10000).numpy().round(3))
-show(model.sample(16), "model.sample(16): labels drawn by the model")
+show_images(model.sample(16), "model.sample(16): labels drawn by the model")
 
 # %% [markdown]
 # ## 5. ノイズはスタイル、ラベルは数字
@@ -160,7 +150,7 @@ torch.manual_seed(SEED)
 styles = 5
 z = model.noise(styles).repeat_interleave(10, dim=0)  # each noise vector ten times
 same_style = model.sample(styles * 10, labels=torch.arange(10).repeat(styles), z=z)
-show(same_style, "one noise vector per row, labels 0 to 9 along it", nrow=10)
+show_images(same_style, "one noise vector per row, labels 0 to 9 along it", nrow=10)
 
 # %% [markdown]
 # ラベルは数字を決め、ノイズはそれ以外のすべて、つまり *スタイル*（線の太さ、傾き、大きさ）を決めるはずです。ネットワークはスタイルについて何も教えられていません。ラベルで決まらない部分を表すのに、ノイズを使うしかないのです。学習が短いうちは、この分離はまだ大まかです。行に沿って見ると、モデルがよく覚えた数字は、その行の太さや大きさを保つ傾向があります。一方で、ノイズがラベルに勝ってしまうこともあります（私たちの実行では、ほとんどのラベルで 5 や 9 のような形を描いた行がありました）。長く学習するほど、行は一貫していきます。

@@ -45,20 +45,10 @@ import torch
 import torch.nn.functional as F
 from lightning.pytorch import Trainer, seed_everything
 from lightning.pytorch.loggers import CSVLogger
-from torchvision.utils import make_grid
 
 from gan_lightning import (ConditionalGAN, GANLightningError, LossProgressBar, MLPDiscriminator, MLPGenerator,
                            MNISTDataModule, SampleGrid)
-
-
-def show(images, title="", nrow=8):
-    """Draw images in [-1, 1] of shape (N, 1, 28, 28) as one grid."""
-    grid = make_grid(images.detach().cpu(), nrow=nrow, normalize=True, value_range=(-1, 1), pad_value=1.0)
-    plt.figure(figsize=(nrow * 0.5, grid.shape[1] / grid.shape[2] * nrow * 0.5))
-    plt.imshow(grid.permute(1, 2, 0).numpy())
-    plt.title(title)
-    plt.axis("off")
-    plt.show()
+from gan_lightning.utils import show_images
 
 
 data = MNISTDataModule(DATA_DIR, batch_size=64)
@@ -141,7 +131,7 @@ plt.show()
 # %%
 rows = torch.arange(10).repeat_interleave(10)  # 0 ten times, then 1 ten times, ..., 9
 per_digit = model.sample(100, labels=rows)
-show(per_digit, "model.sample(100, labels=rows): one row per digit", nrow=10)
+show_images(per_digit, "model.sample(100, labels=rows): one row per digit", nrow=10)
 
 # %% [markdown]
 # ## 4. Choosing the digit
@@ -151,7 +141,7 @@ show(per_digit, "model.sample(100, labels=rows): one row per digit", nrow=10)
 # %%
 DIGIT = 7
 chosen = model.sample(16, labels=DIGIT)
-show(chosen, f"model.sample(16, labels={DIGIT})")
+show_images(chosen, f"model.sample(16, labels={DIGIT})")
 
 # %% [markdown]
 # Without `labels`, the model draws them itself, in the proportions of the training data (MNIST has a few
@@ -160,7 +150,7 @@ show(chosen, f"model.sample(16, labels={DIGIT})")
 # %%
 drawn = model.sample_labels(10000)
 print("share of each digit in 10,000 drawn labels:", (torch.bincount(drawn, minlength=10) / 10000).numpy().round(3))
-show(model.sample(16), "model.sample(16): labels drawn by the model")
+show_images(model.sample(16), "model.sample(16): labels drawn by the model")
 
 # %% [markdown]
 # ## 5. Noise is the style, the label is the digit
@@ -173,7 +163,7 @@ torch.manual_seed(SEED)
 styles = 5
 z = model.noise(styles).repeat_interleave(10, dim=0)  # each noise vector ten times
 same_style = model.sample(styles * 10, labels=torch.arange(10).repeat(styles), z=z)
-show(same_style, "one noise vector per row, labels 0 to 9 along it", nrow=10)
+show_images(same_style, "one noise vector per row, labels 0 to 9 along it", nrow=10)
 
 # %% [markdown]
 # The label is meant to decide the digit and the noise everything else, the *style*: stroke thickness,

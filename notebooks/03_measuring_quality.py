@@ -49,10 +49,9 @@ from lightning.pytorch import Trainer, seed_everything
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from matplotlib.ticker import MaxNLocator
-from torchvision.utils import make_grid
 
 from gan_lightning import GAN, LossProgressBar, MLPDiscriminator, MLPGenerator, MNISTDataModule
-from gan_lightning.utils import load_model, read_metrics
+from gan_lightning.utils import load_model, read_metrics, show_images
 
 # %%
 # The metrics API of gan_lightning: the only cell that names it.
@@ -180,12 +179,7 @@ best_path = keep_best.best_model_path
 print(f"best checkpoint: {best_path} (val/fid {keep_best.best_model_score.item():.2f})")
 # Saved from Python, the checkpoint holds the weights but not how to build the networks: pass them.
 best = load_model(best_path, generator=MLPGenerator(), discriminator=MLPDiscriminator())
-grid = make_grid(best.sample(64), nrow=8, normalize=True, value_range=(-1, 1), pad_value=1.0)
-plt.figure(figsize=(4, 4))
-plt.imshow(grid.permute(1, 2, 0).numpy())
-plt.title("samples of the best checkpoint")
-plt.axis("off")
-plt.show()
+show_images(best.sample(64), "samples of the best checkpoint")
 
 # %% [markdown]
 # ## Reading the numbers honestly
