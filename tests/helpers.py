@@ -1,5 +1,8 @@
 """Small builders shared by the tests."""
 
+import runpy
+
+from conftest import ROOT
 from lightning.pytorch import Trainer
 
 from gan_lightning import GAN, MLPDiscriminator, MLPGenerator
@@ -19,3 +22,8 @@ def quiet_trainer(**kwargs) -> Trainer:
     defaults = dict(accelerator="cpu", devices=1, logger=False, enable_checkpointing=has_checkpoint,
                     enable_progress_bar=False, enable_model_summary=False)
     return Trainer(**{**defaults, **kwargs})
+
+
+def script(name: str) -> dict:
+    """The functions of ``scripts/<name>``, without running it."""
+    return runpy.run_path(str(ROOT / "scripts" / name), run_name="not_main")

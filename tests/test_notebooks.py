@@ -15,16 +15,12 @@ import matplotlib
 import pytest
 from conftest import ROOT, make_fake_mnist
 
-import gan_lightning.callbacks
-
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 NOTEBOOK_DIR = ROOT / "notebooks"
 ENGLISH = sorted(p for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.py") if not p.name.endswith(".ja.py"))
 ALL = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.py"))
-# Notebook 3 needs the metric callbacks (the `metrics` branch); until they are here its run is skipped.
-HAS_METRICS = hasattr(gan_lightning.callbacks, "FID")
 
 
 def japanese_twin(path: Path) -> Path:
@@ -105,8 +101,6 @@ def test_japanese_notebook_has_the_same_code_and_translated_text(path):
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.name.removesuffix(".py"))
 def test_notebook_runs_at_small_settings(path, notebook_env):
-    if path.name.startswith("03") and not HAS_METRICS:
-        pytest.skip("notebook 3 needs gan_lightning.callbacks.FID and gan_lightning.metrics (not merged yet)")
     namespace = run_cells(path)
     CHECKS[path.name[:2]](namespace, notebook_env)
 

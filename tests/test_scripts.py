@@ -4,7 +4,6 @@ Pixel sizes follow torchvision's make_grid: n images of 28 pixels with 2-pixel p
 """
 
 import os
-import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -13,14 +12,10 @@ import numpy as np
 import pytest
 from conftest import ROOT
 from dist_helpers import cli_env
+from helpers import script
 from PIL import Image
 
 SCRIPTS = ("sample.py", "interpolate.py", "plot_metrics.py")
-
-
-def script(name: str) -> dict:
-    """The script's functions, without running it."""
-    return runpy.run_path(str(ROOT / "scripts" / name), run_name="not_main")
 
 
 def span(n: int) -> int:
