@@ -8,7 +8,6 @@ Plain PyTorch on the MNIST training split (60k, random shifts of up to 2 pixels)
 """
 
 import argparse
-import os
 import time
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from gan_lightning._io import atomic_write
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.data.memory import scale_to_unit_range
 from gan_lightning.metrics.classifier import DEFAULT_WEIGHTS, MNISTClassifier
@@ -87,9 +87,8 @@ def main(argv=None) -> None:
     payload = {"state_dict": model.state_dict(), "config": {}, "meta": meta}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
-    torch.save(payload, tmp)
-    os.replace(tmp, out)  # never leave a half-written weights file behind
+    with atomic_write(out) as tmp:  # never leave a half-written weights file behind
+        torch.save(payload, tmp)
     print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KB): "
           f"MNIST test accuracy {test_acc:.4%} on {len(test_x)} images")
 

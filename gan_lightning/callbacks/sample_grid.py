@@ -1,6 +1,5 @@
 """Save a PNG grid of samples from fixed noise after every epoch, to watch digits appear."""
 
-import os
 from pathlib import Path
 from typing import Any, Optional
 
@@ -8,6 +7,8 @@ import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 from torch import Tensor
 from torchvision.utils import make_grid, save_image
+
+from gan_lightning._io import atomic_write
 
 
 class SampleGrid(Callback):
@@ -56,9 +57,8 @@ class SampleGrid(Callback):
         grid = make_grid(images.cpu(), nrow=nrow, normalize=True, value_range=(-1, 1), pad_value=1.0)
         path = Path(log_dir or trainer.default_root_dir) / "samples" / f"epoch_{epoch:03d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}.png")
-        save_image(grid, tmp)
-        os.replace(tmp, path)  # a killed run never leaves a half-written PNG
+        with atomic_write(path) as tmp:  # a killed run never leaves a half-written PNG
+            save_image(grid, tmp)
         for logger in trainer.loggers:
             if hasattr(logger, "log_image"):  # Weights & Biases, Neptune
                 logger.log_image(key="samples", images=[grid], step=trainer.global_step)

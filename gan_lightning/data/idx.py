@@ -1,12 +1,12 @@
 """Reading the headers of IDX files (the MNIST format) to give clear errors, and writing small ones."""
 
 import math
-import os
 import struct
 from pathlib import Path
 
 import numpy as np
 
+from gan_lightning._io import atomic_write
 from gan_lightning.errors import GANLightningError
 
 IMAGES_MAGIC, LABELS_MAGIC = 2051, 2049  # 0x00000803: uint8, 3 dims; 0x00000801: uint8, 1 dim
@@ -41,6 +41,5 @@ def write_idx(path: Path, array: np.ndarray) -> None:
     """Write a uint8 array as an IDX file (atomically), e.g. tiny MNIST stand-ins for tests."""
     array = np.ascontiguousarray(array, dtype=np.uint8)
     header = struct.pack(">i", 0x0800 | array.ndim) + struct.pack(f">{array.ndim}i", *array.shape)
-    tmp = Path(f"{path}.tmp{os.getpid()}")
-    tmp.write_bytes(header + array.tobytes())
-    os.replace(tmp, path)
+    with atomic_write(path) as tmp:
+        tmp.write_bytes(header + array.tobytes())

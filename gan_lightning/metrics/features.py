@@ -17,6 +17,7 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
+from gan_lightning._io import atomic_write
 from gan_lightning.errors import GANLightningError
 from gan_lightning.metrics.backbones import Backbone, to_uint8
 
@@ -102,9 +103,8 @@ def _load(path: Path, key: str) -> Optional[Features]:
 
 def _save(path: Path, key: str, features: Features) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    torch.save({"key": key, "features": features.features, "logits": features.logits}, tmp)
-    os.replace(tmp, path)  # atomic: DDP ranks or parallel runs may write the same file at once
+    with atomic_write(path) as tmp:  # DDP ranks or parallel runs may write the same file at once
+        torch.save({"key": key, "features": features.features, "logits": features.logits}, tmp)
 
 
 # ---------------------------------------------------------------------------------------------------------
