@@ -15,12 +15,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 from lightning.pytorch import Callback, Trainer, seed_everything
 
 from gan_lightning import GAN, ConditionalGAN, MNISTDataModule
-from gan_lightning.data.idx import write_idx
+from gan_lightning.data.idx import write_synthetic_mnist
 from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 
 RECIPES = {
@@ -57,13 +56,7 @@ class LossRecorder(Callback):
 def data_dir(requested: str) -> str:
     if (Path(requested) / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file():
         return requested
-    root = Path(tempfile.mkdtemp())
-    raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for prefix, n in (("train", 6400), ("t10k", 1000)):
-        write_idx(raw / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
-        write_idx(raw / f"{prefix}-labels-idx1-ubyte", np.arange(n) % 10)
+    root = write_synthetic_mnist(Path(tempfile.mkdtemp()), n_train=6400, n_test=1000)
     print(f"(no MNIST in {requested}: synthetic MNIST-shaped data in {root})")
     return str(root)
 

@@ -3,33 +3,18 @@
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 import yaml
 
 from gan_lightning.cli import main as cli_main
-from gan_lightning.data.idx import write_idx
+from gan_lightning.data.idx import write_synthetic_mnist as make_fake_mnist
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_MNIST = Path(os.environ.get("GAN_LIGHTNING_MNIST", ROOT.parent / "shared" / "data"))  # set by .ci/run
 CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
 
 torch.set_num_threads(min(2, torch.get_num_threads()))
-
-
-def make_fake_mnist(root: Path, n_train: int = 320, n_test: int = 300, seed: int = 0) -> Path:
-    """Write the four MNIST IDX files with random 28x28 "digits" under ``root/MNIST/raw`` and return root."""
-    rng = np.random.default_rng(seed)
-    raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    for prefix, n in (("train", n_train), ("t10k", n_test)):
-        labels = np.arange(n) % 10
-        images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
-        images[:, 4:24, 10 + labels[:, None] % 8] = 255  # a bright stroke whose column depends on the label
-        write_idx(raw / f"{prefix}-images-idx3-ubyte", images)
-        write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels)
-    return root
 
 
 @pytest.fixture(scope="session")
