@@ -23,6 +23,12 @@ def fake_mnist(tmp_path_factory) -> Path:
     return make_fake_mnist(tmp_path_factory.mktemp("fake_mnist"))
 
 
+@pytest.fixture(scope="session")
+def mnist_300(tmp_path_factory) -> Path:
+    """Synthetic MNIST with 256 train and 300 test images: enough for FID on the 128-d mnist features."""
+    return make_fake_mnist(tmp_path_factory.mktemp("mnist_300"), n_train=256, n_test=300)
+
+
 def tiny_fit(root: Path, data_dir: Path, name: str, conditional: bool = False, epochs: int = 2) -> Path:
     """Run ``gan-lightning fit`` on a tiny MLP (G)AN for ``epochs`` x 3 batches, logging every batch; returns the
     run folder ``root/runs/<name>/version_0`` (metrics.csv, samples/, checkpoints/last.ckpt)."""

@@ -1,12 +1,11 @@
 """The metric callbacks in training: logging, checkpointing on val/fid, shared sampling, modes, DDP."""
 
-import socket
 
 import pytest
 import torch
 import torch.multiprocessing as mp
-from conftest import make_fake_mnist
 from ddp_metrics_worker import scores
+from dist_helpers import free_port
 from helpers import quiet_trainer, tiny_gan
 from lightning.pytorch import Callback
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
@@ -16,12 +15,6 @@ from gan_lightning.callbacks import FID, KID, ConditionalAccuracy, InceptionScor
 from gan_lightning.metrics import features as features_module
 from gan_lightning.metrics import get_backbone
 from gan_lightning.metrics.features import generated_features
-
-
-@pytest.fixture(scope="module")
-def mnist_300(tmp_path_factory):
-    """Synthetic MNIST with 300 test images: enough for FID on the 128-d mnist features."""
-    return make_fake_mnist(tmp_path_factory.mktemp("mnist_300"), n_train=256, n_test=300)
 
 
 def small(cls, tmp_path, **kwargs):
@@ -143,12 +136,6 @@ def test_history_is_saved_in_checkpoints(mnist_300, tmp_path):
     trainer.fit(tiny_gan(), data(mnist_300))
     ckpt = torch.load(next(tmp_path.rglob("*.ckpt")), weights_only=False)
     assert ckpt["callbacks"][fid.state_key]["history"] == fid.history
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.ddp

@@ -6,18 +6,13 @@ import runpy
 import pytest
 import torch
 import yaml
-from conftest import ROOT, make_fake_mnist
+from conftest import ROOT
 from helpers import script
 
 from gan_lightning.callbacks import fid as fid_callback
 from gan_lightning.cli import build_cli
 
 SCRIPTS = sorted((ROOT / "scripts").glob("*.py"))
-
-
-@pytest.fixture(scope="module")
-def mnist_300(tmp_path_factory):
-    return make_fake_mnist(tmp_path_factory.mktemp("mnist_300"), n_train=256, n_test=300)
 
 
 @pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.name)
