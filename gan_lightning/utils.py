@@ -13,6 +13,7 @@ from typing import Literal, Optional, Union
 
 import torch
 from torch import Tensor, nn
+from torchvision.utils import make_grid
 
 from gan_lightning.errors import GANLightningError
 from gan_lightning.models import GAN, ConditionalGAN
@@ -78,10 +79,35 @@ def digit_labels(model: GAN, digit: int, count: int) -> Tensor:
     return torch.full((count,), digit, dtype=torch.long)
 
 
+def grid_labels(model: GAN, num: int, digit: Optional[int]) -> tuple[Optional[Tensor], Optional[int]]:
+    """The label of every image and, for one row per class, the row length (None: use ``nrow``)."""
+    if digit is not None:
+        return digit_labels(model, digit, num), None
+    if not model.num_classes:
+        return None, None
+    if num % model.num_classes:
+        raise GANLightningError(f"num={num}: give a multiple of {model.num_classes} so that every class gets "
+                                "a full row.")
+    per_class = num // model.num_classes
+    return torch.arange(model.num_classes).repeat_interleave(per_class), per_class
+
+
+def sample_grid(model: GAN, num: int, nrow: int = 8, digit: Optional[int] = None,
+                seed: int = 0) -> tuple[Tensor, int]:
+    """A (3, H, W) grid in [0, 1] of ``num`` samples drawn from seeded noise, and its images per row:
+    conditional models draw one row per class (0 at the top) unless ``digit`` picks one class."""
+    if num < 1 or nrow < 1:
+        raise GANLightningError(f"num={num}, nrow={nrow}: ask for at least one image and one per row.")
+    labels, per_class = grid_labels(model, num, digit)
+    z = model.noise(num, generator=torch.Generator(device=model.device).manual_seed(seed))
+    images = model.sample(num, labels=labels, z=z)
+    columns = per_class or nrow
+    return make_grid(images.cpu(), nrow=columns, normalize=True, value_range=(-1, 1), pad_value=1.0), columns
+
+
 def show_images(images: Tensor, title: str = "", nrow: int = 8) -> None:
     """Draw images in [-1, 1] of shape (N, C, H, W) as one grid with matplotlib (in a notebook, inline)."""
     import matplotlib.pyplot as plt
-    from torchvision.utils import make_grid
 
     grid = make_grid(images.detach().cpu(), nrow=nrow, normalize=True, value_range=(-1, 1), pad_value=1.0)
     plt.figure(figsize=(nrow * 0.5, grid.shape[1] / grid.shape[2] * nrow * 0.5))

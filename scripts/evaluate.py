@@ -17,22 +17,9 @@ import torch
 
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.errors import GANLightningError
-from gan_lightning.metrics import (
-    BACKBONES,
-    Backbone,
-    Features,
-    check_counts,
-    conditional_accuracy,
-    frechet_distance,
-    generated_features,
-    get_backbone,
-    inception_score,
-    kernel_distance,
-    reference_features,
-)
+from gan_lightning.metrics import BACKBONES, get_backbone, reference_features
+from gan_lightning.metrics.evaluation import METRICS, ema_or_live, real_floor_features, score_features, score_model
 from gan_lightning.utils import load_model
-
-METRICS = ("fid", "is", "kid", "cond_acc")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -63,27 +50,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def score(args: argparse.Namespace, backbone: Backbone, fake: Features, real: Features,
-          num_classes: int) -> dict[str, str]:
-    """The requested metrics as printable strings."""
+def formatted(values: dict[str, float]) -> dict[str, str]:
+    """The scores as printed: means with their spread over IS splits and KID subsets."""
     out = {}
-    for metric in args.metrics:
-        if metric == "cond_acc":
-            if fake.labels is not None:
-                out[metric] = f"{conditional_accuracy(fake.logits, fake.labels, num_classes):.4f}"
-            continue
-        if metric == "is" and fake.logits is None:
-            out[metric] = f"n/a ({args.backbone} gives no logits)"
-            continue
-        check_counts(metric, args.backbone, backbone.num_features, len(real), len(fake),
-                     args.kid_subset_size, args.is_splits)
-        if metric == "fid":
-            out[metric] = f"{frechet_distance(real.features, fake.features):.4f}"
-        elif metric == "is":
-            out[metric] = "{:.4f} ± {:.4f}".format(*inception_score(fake.logits, args.is_splits, args.seed))
-        else:
-            out[metric] = "{:.6f} ± {:.6f}".format(*kernel_distance(real.features, fake.features, args.kid_subsets,
-                                                                   args.kid_subset_size, args.seed))
+    for name, value in values.items():
+        if name == "fid":
+            out[name] = f"{value:.4f}"
+        elif name in ("is", "kid"):
+            digits = 4 if name == "is" else 6
+            out[name] = f"{value:.{digits}f} ± {values[name + '_std']:.{digits}f}"
+        elif name == "cond_acc":
+            out[name] = f"{value:.4f}"
     return out
 
 
@@ -97,6 +74,8 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     data = MNISTDataModule(args.data_dir, download=False)
     backbone = get_backbone(args.backbone, args.weights_path).to(args.device)
+    settings = dict(metrics=tuple(args.metrics), backbone_name=args.backbone, kid_subsets=args.kid_subsets,
+                    kid_subset_size=args.kid_subset_size, is_splits=args.is_splits)
     start = time.time()
     ref_images, _ = data.split(args.reference_split)
     real = reference_features(backbone, ref_images, "mnist", args.reference_split, args.cache_dir, args.batch_size)
@@ -105,20 +84,18 @@ def main(argv=None) -> None:
     if args.checkpoint:
         start = time.time()
         model = load_model(args.checkpoint, map_location=args.device)
-        fake = generated_features(model, backbone, args.num_samples, args.batch_size, args.seed)
-        ema = "EMA generator" if getattr(model, "generator_ema", None) is not None else "live generator"
-        protocol = f"{args.num_samples} samples (seed {args.seed}, {ema}) vs {reference}"
-        values = score(args, backbone, fake.to("cpu"), real, model.num_classes)
+        values = formatted(score_model(model, backbone, real, args.num_samples, args.batch_size, args.seed,
+                                       **settings))
+        if "is" in args.metrics and "is" not in values:
+            values["is"] = f"n/a ({args.backbone} gives no logits)"
+        protocol = f"{args.num_samples} samples (seed {args.seed}, {ema_or_live(model)}) vs {reference}"
         report(f"{type(model).__name__} {args.checkpoint}", protocol, values, time.time() - start)
     if args.real_floor:
         start = time.time()
-        train_images, train_labels = data.split("train")
-        pick = torch.randperm(len(train_images), generator=torch.Generator().manual_seed(args.seed))[:args.num_samples]
-        floor = reference_features(backbone, train_images[pick], "mnist", "train", args.cache_dir, args.batch_size)
-        # The classifier's accuracy on real digits with their true labels bounds cond_acc.
-        floor = Features(floor.features, floor.logits, train_labels[pick])
-        protocol = f"{len(pick)} real MNIST train images (seed {args.seed}) vs {reference}"
-        report("real-data floor", protocol, score(args, backbone, floor, real, 10), time.time() - start)
+        floor = real_floor_features(data, backbone, args.num_samples, args.seed, args.cache_dir, args.batch_size)
+        protocol = f"{len(floor)} real MNIST train images (seed {args.seed}) vs {reference}"
+        values = score_features(floor, real, backbone, seed=args.seed, **settings)
+        report("real-data floor", protocol, formatted(values), time.time() - start)
 
 
 if __name__ == "__main__":

@@ -13,13 +13,10 @@ import math
 from pathlib import Path
 from typing import Optional
 
-import torch
-from torch import Tensor
-from torchvision.utils import make_grid, save_image
+from torchvision.utils import save_image
 
-from gan_lightning import GAN
 from gan_lightning.errors import GANLightningError
-from gan_lightning.utils import digit_labels, load_model
+from gan_lightning.utils import load_model, sample_grid
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,31 +33,6 @@ def build_parser() -> argparse.ArgumentParser:
                                                             "images (default: 0)")
     parser.add_argument("--device", default="cpu", help="where to run the generator (default: cpu)")
     return parser
-
-
-def grid_labels(model: GAN, num: int, digit: Optional[int]) -> tuple[Optional[Tensor], Optional[int]]:
-    """The label of every image and, for one row per class, the row length (None: use --nrow)."""
-    if digit is not None:
-        return digit_labels(model, digit, num), None
-    if not model.num_classes:
-        return None, None
-    if num % model.num_classes:
-        raise GANLightningError(f"--num {num}: give a multiple of {model.num_classes} so that every class gets "
-                                "a full row.")
-    per_class = num // model.num_classes
-    return torch.arange(model.num_classes).repeat_interleave(per_class), per_class
-
-
-def sample_grid(model: GAN, num: int, nrow: int = 8, digit: Optional[int] = None,
-                seed: int = 0) -> tuple[Tensor, int]:
-    """A (3, H, W) grid in [0, 1] of ``num`` samples drawn from seeded noise, and its images per row."""
-    if num < 1 or nrow < 1:
-        raise GANLightningError(f"--num {num} --nrow {nrow}: ask for at least one image and one per row.")
-    labels, per_class = grid_labels(model, num, digit)
-    z = model.noise(num, generator=torch.Generator(device=model.device).manual_seed(seed))
-    images = model.sample(num, labels=labels, z=z)
-    columns = per_class or nrow
-    return make_grid(images.cpu(), nrow=columns, normalize=True, value_range=(-1, 1), pad_value=1.0), columns
 
 
 def main(argv: Optional[list[str]] = None) -> Path:

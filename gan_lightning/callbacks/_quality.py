@@ -12,12 +12,7 @@ from torch import Tensor
 
 from gan_lightning.errors import GANLightningError
 from gan_lightning.metrics.backbones import BACKBONES, Backbone, get_backbone
-from gan_lightning.metrics.features import Features, reference_features, shared_generated_features
-
-
-def dataset_name(datamodule: Any) -> str:
-    """``mnist`` for ``MNISTDataModule``: the dataset part of cache keys and printed protocols."""
-    return getattr(datamodule, "name", None) or type(datamodule).__name__.removesuffix("DataModule").lower()
+from gan_lightning.metrics.features import Features, dataset_name, reference_features, shared_generated_features
 
 
 class SampleQualityCallback(Callback):

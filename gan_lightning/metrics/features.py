@@ -12,7 +12,7 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import torch
 from torch import Tensor, nn
@@ -45,6 +45,11 @@ class Features:
         def move(t: Optional[Tensor]) -> Optional[Tensor]:
             return None if t is None else t.to(device)
         return Features(move(self.features), move(self.logits), move(self.labels))
+
+
+def dataset_name(datamodule: Any) -> str:
+    """``mnist`` for ``MNISTDataModule``: the dataset part of cache keys and printed protocols."""
+    return getattr(datamodule, "name", None) or type(datamodule).__name__.removesuffix("DataModule").lower()
 
 
 def default_cache_dir() -> Path:

@@ -1,0 +1,78 @@
+"""scripts/reproduce.py end to end on synthetic MNIST: two seeds of a recipe trained in child processes, scored,
+tabulated (Markdown, CSV, the README's block) and drawn; a second call reuses the finished runs."""
+
+import csv
+import subprocess
+
+import pytest
+from helpers import script
+from PIL import Image
+
+FIT_ARGS = "--trainer.limit_train_batches 2 --trainer.callbacks.num_samples 200 --trainer.enable_progress_bar false"
+
+
+@pytest.fixture
+def reproduce(mnist_300, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    functions = script("reproduce.py")
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# intro\n{functions['BEGIN']}\nold table\n{functions['END']}\n## after\n")
+
+    def run(*extra):
+        return functions["main"](["--recipes", "gan:1e", "--seeds", "1", "2", "--data-dir", str(mnist_300),
+                                  "--out", "out", "--docs", "docs", "--readme", str(readme), "--num-samples", "200",
+                                  "--kid-subset-size", "100", "--fit-args", FIT_ARGS, *extra])
+    return run, functions, readme
+
+
+@pytest.mark.slow
+def test_reproduce_trains_scores_and_writes_the_table(reproduce, tmp_path, capsys, monkeypatch):
+    run, functions, readme = reproduce
+    rows = run()
+    out = capsys.readouterr().out
+    assert "[1/2] gan:1e, seed 1" in out and "[2/2] gan:1e, seed 2" in out  # progress, run by run
+
+    with open(tmp_path / "out" / "results.csv", newline="") as f:
+        saved = list(csv.DictReader(f))
+    assert tuple(saved[0]) == functions["COLUMNS"]
+    assert [(r["recipe"], r["seed"], r["budget"], r["epochs"]) for r in saved] == [("gan", "1", "1e", "1"),
+                                                                                      ("gan", "2", "1e", "1")]
+    for row in saved:
+        assert float(row["fid"]) > 0 and float(row["is"]) >= 1 and row["kid"] and row["cond_acc"] == ""
+        assert row["checkpoint"].endswith(".ckpt") and (tmp_path / row["checkpoint"]).is_file()
+        assert row["generator_steps"] == "2" and float(row["seconds"]) > 0
+    assert rows[0]["fid"] != rows[1]["fid"]  # the seeds differ
+
+    table = (tmp_path / "out" / "results.md").read_text()
+    header = "| recipe | seeds | epochs | generator steps | time (min) | best epoch | FID | IS | KID | cond_acc |"
+    assert header in table and "| real MNIST training images (the floor) |" in table
+    gan_row = next(line for line in table.splitlines() if line.startswith("| `gan` (1e) | 2 | 1 | 2 | "))
+    assert gan_row.count(" ± ") >= 3  # FID, IS and KID spread over the two seeds
+    text = readme.read_text()
+    assert table in text and "old table" not in text and text.startswith("# intro\n") and text.endswith("## after\n")
+    assert Image.open(tmp_path / "docs" / "gan.png").size == (8 * 30 + 2, 8 * 30 + 2)  # 64 samples, 8 per row
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished run was trained again")
+
+    monkeypatch.setattr(subprocess, "run", no_training)
+    assert run() == rows
+    assert "reusing the finished run" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("spec, match", [("nope", "No config"), ("gan:12", "write epochs as 10e or minutes as 12m")])
+def test_reproduce_rejects_a_bad_recipe_before_training(spec, match, capsys):
+    with pytest.raises(SystemExit) as info:
+        script("reproduce.py")["main"](["--recipes", "gan:1e", spec])
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("reproduce.py: error: ") and match in err and "\n" not in err
+
+
+def test_budgets_become_trainer_flags():
+    budget_args = script("reproduce.py")["budget_args"]
+    assert budget_args(None) == []
+    assert budget_args("10e") == ["--trainer.max_epochs", "10"]
+    assert budget_args("12m") == ["--trainer.max_epochs", "-1", "--trainer.max_time", "00:00:12:00"]
+    assert budget_args("90.5m")[-1] == "00:01:30:30"
