@@ -1,6 +1,6 @@
 """The ``gan-lightning`` command: LightningCLI over the GAN modules and the MNIST DataModule.
 
-    gan-lightning fit --config configs/gan.yaml --data.data_dir ../shared/data --trainer.max_epochs 10
+    gan-lightning fit --config configs/gan.yaml --data.data_dir data --trainer.max_epochs 10
 """
 
 import argparse
@@ -27,7 +27,8 @@ from gan_lightning.models import GAN
 DESCRIPTION = """Train GANs on MNIST with PyTorch Lightning.
 
 Start from a shipped recipe and override any value from the command line:
-  gan-lightning fit --config configs/gan.yaml --data.data_dir ../shared/data --trainer.max_epochs 10
+  gan-lightning fit --config configs/gan.yaml --data.data_dir data --trainer.max_epochs 10
+MNIST is read from <data.data_dir>/MNIST/raw/ (default: data/) and downloaded there when missing.
 Sample grids land in <trainer.logger.save_dir>/<name>/version_N/samples/, checkpoints in .../checkpoints/.
 Note: trainer.max_steps and trainer.global_step count optimizer steps (n_critic + 1 per batch).
 The progress bar is redrawn every 20 batches unless you add your own (--trainer.callbacks+=TQDMProgressBar)."""

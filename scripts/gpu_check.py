@@ -1,6 +1,6 @@
 """Mixed precision on a CUDA GPU: a few training steps of each recipe in 16-mixed and bf16-mixed, losses finite.
 
-    python scripts/gpu_check.py --data-dir ../shared/data     # about two minutes on one GPU
+    python scripts/gpu_check.py --data-dir data     # about two minutes on one GPU
 
 Uses real MNIST when ``--data-dir`` holds it, else writes synthetic MNIST-shaped files to a temporary folder
 (the check is about numerics of the training step, not image quality). Prints one line per (precision,
@@ -63,7 +63,7 @@ def data_dir(requested: str) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", default="../shared/data", help="folder holding MNIST/raw/")
+    parser.add_argument("--data-dir", default="data", help="folder holding MNIST/raw/ (default: data)")
     parser.add_argument("--steps", type=int, default=100, help="batches per (precision, recipe)")
     parser.add_argument("--accelerator", default="cuda", choices=["cuda", "cpu"],
                         help="cpu runs bf16-mixed only: a dry run of this script where no GPU is at hand")

@@ -1,5 +1,8 @@
+import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -193,3 +196,35 @@ def test_conditional_model_on_data_without_labels(fake_mnist):
                            MLPDiscriminator(hidden_dims=(16,), n_classes=10))
     with pytest.raises(GANLightningError, match="needs \\(images, labels\\) batches but the data gives images only"):
         quiet_trainer(max_epochs=1, limit_train_batches=1).fit(model, ImagesOnly())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Where MNIST goes: data/ inside the checkout, downloaded when missing (the offline copy only through DATA or
+# $GAN_LIGHTNING_MNIST, which .ci/run sets)
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
+def test_every_recipe_reads_and_downloads_mnist_in_data(config, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data = build_cli(["--config", str(config)], run=False).datamodule
+    assert data.data_dir == Path("data") and data.download
+
+
+def test_make_train_and_test_use_data_in_the_checkout():
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    # What a user's shell holds: none of the CI's settings, nor a calling make's command-line variables.
+    ci = ("DATA", "GAN_LIGHTNING_MNIST", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+    env = {k: v for k, v in os.environ.items() if k not in ci}
+    dry_run = subprocess.run(["make", "-n", "train", "test"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert dry_run.returncode == 0, dry_run.stderr
+    assert "gan-lightning fit --config configs/gan.yaml --data.data_dir data " in dry_run.stdout
+    assert f'GAN_LIGHTNING_MNIST="${{GAN_LIGHTNING_MNIST:-{ROOT / "data"}}}"' in dry_run.stdout
+
+
+def test_help_says_where_mnist_goes(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "--data.data_dir data" in out and "(default: data/) and downloaded there when missing" in out

@@ -191,3 +191,13 @@ def test_benchmark_prints_the_table_and_ratios(fake_mnist):
     for variant in ("lightning", "plain", "tutorial"):
         assert float(rows[variant][1]) > 0  # steps/s
     assert "a/b (lightning / plain)" in result.stdout and "a/c (lightning / tutorial)" in result.stdout
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "scripts").glob("*.py")
+                                        if '"--data-dir"' in p.read_text()))
+def test_scripts_look_for_mnist_in_data_by_default(name, capsys):
+    with pytest.raises(SystemExit) as info:
+        script(name)["main"](["--help"])
+    assert info.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(default: data)" in out and "../" not in out
