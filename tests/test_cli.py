@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import CONFIGS, ROOT, make_fake_mnist
+from conftest import CONFIGS, ROOT, make_fake_mnist, tiny_fit
 
 from gan_lightning import GAN, ConditionalGAN
 from gan_lightning.callbacks import LossProgressBar
@@ -228,3 +228,60 @@ def test_help_says_where_mnist_goes(capsys):
         main(["--help"])
     out = capsys.readouterr().out
     assert "--data.data_dir data" in out and "(default: data/) and downloaded there when missing" in out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# --ckpt_path: a file that is not a checkpoint, or a checkpoint of another model, is one line
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content, says", [(b"hello\n", "is not a checkpoint"), (None, "is truncated")],
+                         ids=["text", "truncated"])
+def test_ckpt_path_that_is_not_a_checkpoint_is_one_line(content, says, capsys, fake_mnist, tiny_runs, tmp_path,
+                                                        monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    whole = (tiny_runs["gan"] / "checkpoints" / "last.ckpt").read_bytes()
+    (tmp_path / "junk.ckpt").write_bytes(whole[:1000] if content is None else content)
+    line = error_line(capsys, fit_args(fake_mnist, "--ckpt_path", "junk.ckpt"))
+    assert line.startswith(f"gan-lightning: error: junk.ckpt {says}")
+
+
+@pytest.mark.parametrize("config, says", [
+    ("dcgan", "model.discriminator: MLPDiscriminator in the checkpoint, DCGANDiscriminator in the configuration; "
+              "model.generator: MLPGenerator in the checkpoint, DCGANGenerator in the configuration"),
+    ("cgan", "model: GAN in the checkpoint, ConditionalGAN in the configuration."),
+])
+def test_ckpt_path_of_another_model_is_refused_before_training(config, says, capsys, fake_mnist, tiny_runs, tmp_path,
+                                                               monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run = tiny_runs["gan"]  # an MLP GAN: LightningCLI alone would train it, whatever the config says
+    line = error_line(capsys, fit_args(fake_mnist, "--ckpt_path", str(run / "checkpoints" / "last.ckpt"),
+                                       config=str(ROOT / "configs" / f"{config}.yaml")))
+    assert says in line and f"resume it with --config {run / 'config.yaml'}, or leave out --ckpt_path" in line
+    assert not (tmp_path / "runs").exists()
+
+
+def test_ckpt_path_of_a_python_checkpoint_is_one_line(capsys, fake_mnist, tmp_path, monkeypatch):
+    from helpers import quiet_trainer, tiny_gan
+
+    from gan_lightning import MNISTDataModule
+
+    monkeypatch.chdir(tmp_path)
+    trainer = quiet_trainer(max_epochs=1, limit_train_batches=1, default_root_dir=tmp_path)
+    trainer.fit(tiny_gan(), MNISTDataModule(str(fake_mnist), batch_size=16, download=False))
+    trainer.save_checkpoint(tmp_path / "python.ckpt")
+    line = error_line(capsys, fit_args(fake_mnist, "--ckpt_path", "python.ckpt"))
+    assert "python.ckpt was written by Trainer.fit in Python and does not say how to build its networks" in line
+
+
+def test_ckpt_path_last_resumes_the_same_model_and_refuses_a_changed_one(capsys, fake_mnist, tmp_path):
+    run = tiny_fit(tmp_path, fake_mnist, "gan", epochs=1)
+    args = ["fit", "--config", str(tmp_path / "gan.yaml"), "--ckpt_path", "last"]
+    main([*args, "--trainer.max_epochs", "2"])
+    assert torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["epoch"] == 1  # continued, in version_0
+    assert not (run.parent / "version_1").exists()
+    line = error_line(capsys, [*args, "--trainer.max_epochs", "3", "--model.generator.init_args.hidden_dims", "[64]"])
+    assert f"--ckpt_path {run / 'checkpoints' / 'last.ckpt'} holds another model" in line
+    assert "model.generator.init_args.hidden_dims: [32] in the checkpoint, [64] in the configuration" in line
+    line = error_line(capsys, [*args, "--trainer.max_epochs", "3", "--model.loss", "hinge"])
+    assert "model.loss: bce in the checkpoint, hinge in the configuration" in line
