@@ -130,9 +130,9 @@ def check_checkpoint(parser: LightningArgumentParser, config: Namespace, subcomm
         trained_with = f"--config {run_config}" if run_config.is_file() else "the configuration it was trained with"
         more = f" (and {len(differences) - 3} more)" if len(differences) > 3 else ""
         raise GANLightningError(f"--ckpt_path {path} holds another model than the configuration asks for: "
-                                f"{'; '.join(differences[:3])}{more}. A resumed run keeps the checkpoint's model and settings: "
-                                f"resume it with {trained_with}, or leave out --ckpt_path to train the configured model "
-                                "from the start.")
+                                f"{'; '.join(differences[:3])}{more}. A resumed run keeps the checkpoint's model and "
+                                f"settings: resume it with {trained_with}, or leave out --ckpt_path to train the "
+                                "configured model from the start.")
 
 
 def model_differences(saved: Any, configured: Any, key: str = "model") -> list[str]:
