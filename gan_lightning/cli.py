@@ -119,7 +119,8 @@ def check_checkpoint(parser: LightningArgumentParser, config: Namespace, subcomm
     try:
         merged = parser.parse_object({subcommand: {"model": saved}}, config.clone())
     except ArgumentError as err:
-        reason = str(err).strip().splitlines()[0][:160]
+        lines = [line for line in str(err).splitlines() if line.strip()] or [type(err).__name__]
+        reason = max(lines, key=lambda line: len(line) - len(line.lstrip())).strip(" -")[:160]  # the deepest cause
         raise GANLightningError(f"{path} holds model settings that this version of gan-lightning cannot read "
                                 f"({reason}): load it with the version that wrote it.") from err
     finally:

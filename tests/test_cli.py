@@ -285,3 +285,16 @@ def test_ckpt_path_last_resumes_the_same_model_and_refuses_a_changed_one(capsys,
     assert "model.generator.init_args.hidden_dims: [32] in the checkpoint, [64] in the configuration" in line
     line = error_line(capsys, [*args, "--trainer.max_epochs", "3", "--model.loss", "hinge"])
     assert "model.loss: bce in the checkpoint, hinge in the configuration" in line
+
+
+def test_ckpt_path_with_settings_this_version_cannot_read_is_one_line(capsys, fake_mnist, tiny_runs, tmp_path,
+                                                                      monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    checkpoint = torch.load(tiny_runs["gan"] / "checkpoints" / "last.ckpt", weights_only=True)
+    checkpoint["hyper_parameters"]["generator"]["init_args"]["depth"] = 3  # as a newer or older version might save
+    torch.save(checkpoint, tmp_path / "other_version.ckpt")
+    line = error_line(capsys, ["fit", "--config", str(tiny_runs["gan"] / "config.yaml"),
+                               "--ckpt_path", "other_version.ckpt"])
+    assert line == ("gan-lightning: error: other_version.ckpt holds model settings that this version of "
+                    "gan-lightning cannot read (Option 'depth' is not accepted): load it with the version that "
+                    "wrote it.")
