@@ -1,7 +1,8 @@
 # One virtual environment outside the checkout, created when missing and reused otherwise.
 VENV ?= $(HOME)/.venvs/gan-lightning
 PYTHON ?= python3
-DATA ?= ../shared/data
+# MNIST lives in $(DATA)/MNIST/raw/ and is downloaded there when missing; offline, point DATA at a copy.
+DATA ?= data
 BIN := $(VENV)/bin
 DEPS_STAMP := $(VENV)/.deps-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
@@ -18,9 +19,9 @@ $(DEPS_STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	rm -f $(VENV)/.deps-* && touch $@
 
-## test: run the test suite (CPU, offline; real-MNIST tests run when the data is present)
+## test: run the test suite (CPU, offline; the real-MNIST tests run when $(DATA) holds MNIST)
 test: setup
-	$(BIN)/python -m pytest
+	GAN_LIGHTNING_MNIST="$${GAN_LIGHTNING_MNIST:-$(abspath $(DATA))}" $(BIN)/python -m pytest
 
 ## train: train the tutorial GAN on MNIST in $(DATA) for 10 epochs
 train: setup

@@ -7,6 +7,7 @@ read a run's ``metrics.csv``.
 
 import csv
 import importlib
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Optional, Union
@@ -23,6 +24,50 @@ PathLike = Union[str, Path]
 # ---------------------------------------------------------------------------------------------------------
 # Checkpoints
 # ---------------------------------------------------------------------------------------------------------
+
+
+def read_checkpoint(path: PathLike, weights_only: bool = False) -> dict:
+    """The contents of a Lightning checkpoint, tensors memory-mapped rather than read; anything else (a missing,
+    empty, truncated or foreign file) ends in one sentence naming the file and what is wrong with it.
+
+    Args:
+        path: A ``.ckpt`` file.
+        weights_only: Unpickle tensors and plain values only (``torch.load(weights_only=True)``), for files
+            that are not trusted; the default also rebuilds other pickled objects, as ``load_from_checkpoint`` does.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise GANLightningError(f"No checkpoint at {path}: give the path of a .ckpt file, e.g. "
+                                "runs/gan/version_0/checkpoints/last.ckpt.")
+    with path.open("rb") as f:
+        head = f.read(4)
+    if not zipfile.is_zipfile(path):  # torch.save, hence Lightning, writes zip archives
+        what = ("is empty" if not head else "is truncated (cut short while being written or copied)"
+                if head == b"PK\x03\x04" else "is not a checkpoint (torch.save writes zip archives; this is another "
+                                                "kind of file)")
+        raise GANLightningError(f"{path} {what}: give a .ckpt written by `gan-lightning fit`, e.g. "
+                                "runs/gan/version_0/checkpoints/last.ckpt.")
+    with zipfile.ZipFile(path) as archive:
+        if not any(name.endswith("/data.pkl") for name in archive.namelist()):
+            raise GANLightningError(f"{path} is a zip archive but not a checkpoint (torch.save writes a data.pkl "
+                                    "into it): give a .ckpt written by `gan-lightning fit`.")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=weights_only, mmap=True)
+    except Exception as err:
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()] or [type(err).__name__]
+        refused = [line for line in lines if line.startswith("WeightsUnpickler error:")]
+        if weights_only and refused:
+            unsafe = refused[0].removeprefix("WeightsUnpickler error:").split(" was not")[0].strip()
+            raise GANLightningError(f"{path} holds Python objects that a safe load refuses to rebuild ({unsafe}): "
+                                    "it was not written by `gan-lightning fit`; load it in Python only if you "
+                                    "trust it.") from err
+        raise GANLightningError(f"{path} is damaged ({lines[0][:160]}): give a .ckpt written by "
+                                "`gan-lightning fit`, or write it again.") from err
+    if not isinstance(checkpoint, dict) or not {"state_dict", "pytorch-lightning_version"} <= checkpoint.keys():
+        raise GANLightningError(f"{path} was written by another program: it is a PyTorch file but not a Lightning "
+                                "checkpoint (no state_dict and Lightning version); give a .ckpt written by "
+                                "`gan-lightning fit` or Trainer.fit.")
+    return checkpoint
 
 
 def model_class(hparams: dict) -> type[GAN]:
@@ -49,12 +94,8 @@ def load_model(path: PathLike, map_location: str = "cpu", generator: Optional[nn
             hold the weights but not how to build the networks.
         discriminator: The discriminator network, likewise.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise GANLightningError(f"No checkpoint at {path}: give the path of a .ckpt file, e.g. "
-                                "runs/gan/version_0/checkpoints/last.ckpt.")
     # A checkpoint is trusted code (load_from_checkpoint unpickles it too); mmap avoids reading it twice.
-    hparams = torch.load(path, map_location="cpu", weights_only=False, mmap=True).get("hyper_parameters", {})
+    hparams = read_checkpoint(path).get("hyper_parameters", {})
     cls = model_class(hparams)
     networks = {name: net for name, net in (("generator", generator), ("discriminator", discriminator))
                 if net is not None}

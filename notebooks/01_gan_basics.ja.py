@@ -331,4 +331,4 @@ print(f"too-strong D:     {spread(strong_d):.2f}")
 #
 # - ノートブック2：言われた数字を描く *条件付き* GAN。
 # - ノートブック3：FID と IS でサンプルの質を測る方法。
-# - 同じ学習をコマンドラインから、チェックポイント付きで：`gan-lightning fit --config configs/gan.yaml --data.data_dir ../shared/data` のあと、`python scripts/sample.py runs/gan/version_0/checkpoints/last.ckpt --out samples.png`。
+# - 同じ学習をコマンドラインから、チェックポイント付きで：`gan-lightning fit --config configs/gan.yaml --data.data_dir data` のあと、`python scripts/sample.py runs/gan/version_0/checkpoints/last.ckpt --out samples.png`。

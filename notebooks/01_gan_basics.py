@@ -393,5 +393,5 @@ print(f"too-strong D:     {spread(strong_d):.2f}")
 # - Notebook 2: a *conditional* GAN, which draws the digit you ask for.
 # - Notebook 3: measuring sample quality with FID and IS.
 # - The same training from the command line, with checkpoints:
-#   `gan-lightning fit --config configs/gan.yaml --data.data_dir ../shared/data`, then
+#   `gan-lightning fit --config configs/gan.yaml --data.data_dir data`, then
 #   `python scripts/sample.py runs/gan/version_0/checkpoints/last.ckpt --out samples.png`.

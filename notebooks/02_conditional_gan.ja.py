@@ -158,4 +158,4 @@ show_images(same_style, "one noise vector per row, labels 0 to 9 along it", nrow
 # ## 次に読むもの
 #
 # - ノートブック3では、サンプルの質を測ります。条件付きモデルについては、頼まれた数字をどれだけ正しく描けているかも測れます。
-# - 同じモデルをコマンドラインから、チェックポイント付きで：`gan-lightning fit --config configs/cgan.yaml --data.data_dir ../shared/data` のあと、`python scripts/sample.py runs/cgan/version_0/checkpoints/last.ckpt --digit 7 --out sevens.png` や `python scripts/interpolate.py runs/cgan/version_0/checkpoints/last.ckpt --out walk.gif --steps 30`。
+# - 同じモデルをコマンドラインから、チェックポイント付きで：`gan-lightning fit --config configs/cgan.yaml --data.data_dir data` のあと、`python scripts/sample.py runs/cgan/version_0/checkpoints/last.ckpt --digit 7 --out sevens.png` や `python scripts/interpolate.py runs/cgan/version_0/checkpoints/last.ckpt --out walk.gif --steps 30`。

@@ -177,6 +177,6 @@ show_images(same_style, "one noise vector per row, labels 0 to 9 along it", nrow
 # - Notebook 3 measures sample quality, and for a conditional model how often it draws the digit it was
 #   asked for.
 # - The same model from the command line, with checkpoints:
-#   `gan-lightning fit --config configs/cgan.yaml --data.data_dir ../shared/data`; then
+#   `gan-lightning fit --config configs/cgan.yaml --data.data_dir data`; then
 #   `python scripts/sample.py runs/cgan/version_0/checkpoints/last.ckpt --digit 7 --out sevens.png`
 #   or `python scripts/interpolate.py runs/cgan/version_0/checkpoints/last.ckpt --out walk.gif --steps 30`.

@@ -1,7 +1,7 @@
 """Time the sample-quality evaluation on this machine: the mnist backbone with a cold and a warm cache.
 
-    python scripts/benchmark_metrics.py --data-dir ../shared/data
-    python scripts/benchmark_metrics.py --data-dir ../shared/data --inception-samples 200   # + Inception timing
+    python scripts/benchmark_metrics.py --data-dir data
+    python scripts/benchmark_metrics.py --data-dir data --inception-samples 200   # + Inception timing
 
 One evaluation = sample ``--num-samples`` images from the tutorial GAN (untrained: sampling costs the same
 after training), extract their features, compute FID, IS and KID; with a cold cache, also the features of the

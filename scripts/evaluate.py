@@ -1,8 +1,8 @@
 """Score a saved GAN (FID, IS, KID, and conditional accuracy for cGANs) with its protocol, and/or the real-data floor.
 
-    python scripts/evaluate.py runs/gan/version_0/checkpoints/last.ckpt --data-dir ../shared/data
+    python scripts/evaluate.py runs/gan/version_0/checkpoints/last.ckpt --data-dir data
     python scripts/evaluate.py CHECKPOINT --backbone inception --weights-path weights-inception-2015-12-05-6726825d.pth
-    python scripts/evaluate.py --real-floor --data-dir ../shared/data     # real training images in place of a model
+    python scripts/evaluate.py --real-floor --data-dir data     # real training images in place of a model
 
 The numbers are those of the training callbacks (same backbones, noise seed and reference cache). The
 real-data floor scores ``--num-samples`` real *training* images against the reference split: the best a
@@ -32,7 +32,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=500, help="images per batch (default: 500)")
     parser.add_argument("--metrics", nargs="+", default=["fid", "is", "kid", "cond_acc"], choices=METRICS,
                         help="what to compute (default: all; cond_acc only for conditional models)")
-    parser.add_argument("--data-dir", default="data", help="folder holding MNIST/raw/ (default: data)")
+    parser.add_argument("--data-dir", default="data", help="folder holding MNIST/raw/, downloaded there when "
+                                                           "missing (default: data)")
     parser.add_argument("--reference-split", default="test", help="real images to compare with (default: test)")
     parser.add_argument("--real-floor", action="store_true",
                         help="also score --num-samples real training images against the reference split")
@@ -72,7 +73,10 @@ def report(title: str, protocol: str, values: dict[str, str], seconds: float) ->
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    data = MNISTDataModule(args.data_dir, download=False)
+    # The checkpoint first: a wrong file is reported before minutes of reference features.
+    model = load_model(args.checkpoint, map_location=args.device) if args.checkpoint else None
+    data = MNISTDataModule(args.data_dir)
+    data.prepare_data()  # downloads MNIST into --data-dir when it is missing
     backbone = get_backbone(args.backbone, args.weights_path).to(args.device)
     settings = dict(metrics=tuple(args.metrics), backbone_name=args.backbone, kid_subsets=args.kid_subsets,
                     kid_subset_size=args.kid_subset_size, is_splits=args.is_splits)
@@ -81,9 +85,8 @@ def main(argv=None) -> None:
     real = reference_features(backbone, ref_images, "mnist", args.reference_split, args.cache_dir, args.batch_size)
     reference = f"{len(ref_images)} MNIST {args.reference_split} images, {args.backbone} backbone ({backbone.key})"
     print(f"reference features: {reference}, {time.time() - start:.1f} s (cached after the first time)")
-    if args.checkpoint:
+    if model is not None:
         start = time.time()
-        model = load_model(args.checkpoint, map_location=args.device)
         values = formatted(score_model(model, backbone, real, args.num_samples, args.batch_size, args.seed,
                                        **settings))
         if "is" in args.metrics and "is" not in values:

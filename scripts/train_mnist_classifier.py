@@ -1,6 +1,6 @@
 """Train the small CNN behind the ``mnist`` metric backbone and write its weights (with its test accuracy).
 
-    python scripts/train_mnist_classifier.py --data-dir ../shared/data
+    python scripts/train_mnist_classifier.py --data-dir data
     # -> gan_lightning/weights/mnist_classifier.pt (140 KB), test accuracy printed and stored in the file
     # The shipped file: these defaults (8 epochs, seed 0, no label smoothing) on the real MNIST: 99.15% test accuracy.
 

@@ -11,7 +11,9 @@ from gan_lightning.cli import main as cli_main
 from gan_lightning.data.idx import write_synthetic_mnist as make_fake_mnist
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL_MNIST = Path(os.environ.get("GAN_LIGHTNING_MNIST", ROOT.parent / "shared" / "data"))  # set by .ci/run
+# The real MNIST for the real_data tests: $GAN_LIGHTNING_MNIST (`make test` sets it to $(DATA), .ci/run to the
+# machine's offline copy), else the checkout's data/ where `gan-lightning fit` downloads it.
+REAL_MNIST = Path(os.environ.get("GAN_LIGHTNING_MNIST") or ROOT / "data")
 CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
 
 torch.set_num_threads(min(2, torch.get_num_threads()))

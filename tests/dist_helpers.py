@@ -1,4 +1,5 @@
-"""Helpers for the multi-process tests: a free port, a CLI launcher, and a callback that dumps weights."""
+"""Helpers for the multi-process tests: a free port, a CLI launcher, a callback that dumps weights and one that
+scores a loaded model without training it."""
 
 import os
 import socket
@@ -42,3 +43,16 @@ class DumpWeights(Callback):
         Path(self.dirpath).mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().cpu().clone() for k, v in pl_module.state_dict().items()}
         torch.save(state, Path(self.dirpath) / f"rank{trainer.global_rank}.pt")
+
+
+class ScoreBeforeTraining(Callback):
+    """Runs the given metric callbacks' evaluation (what they log at an epoch end) on the weights the module
+    starts with, then stops before the first training step: a checkpoint scored exactly as in training."""
+
+    def __init__(self, metrics: list) -> None:
+        self.metrics, self.scores = metrics, {}
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        for metric in self.metrics:
+            self.scores.update(metric.evaluate(trainer, pl_module))
+        trainer.should_stop = True

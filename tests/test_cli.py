@@ -1,9 +1,12 @@
+import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
-from conftest import CONFIGS, ROOT, make_fake_mnist
+from conftest import CONFIGS, ROOT, make_fake_mnist, tiny_fit
 
 from gan_lightning import GAN, ConditionalGAN
 from gan_lightning.callbacks import LossProgressBar
@@ -193,3 +196,105 @@ def test_conditional_model_on_data_without_labels(fake_mnist):
                            MLPDiscriminator(hidden_dims=(16,), n_classes=10))
     with pytest.raises(GANLightningError, match="needs \\(images, labels\\) batches but the data gives images only"):
         quiet_trainer(max_epochs=1, limit_train_batches=1).fit(model, ImagesOnly())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Where MNIST goes: data/ inside the checkout, downloaded when missing (the offline copy only through DATA or
+# $GAN_LIGHTNING_MNIST, which .ci/run sets)
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
+def test_every_recipe_reads_and_downloads_mnist_in_data(config, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data = build_cli(["--config", str(config)], run=False).datamodule
+    assert data.data_dir == Path("data") and data.download
+
+
+def test_make_train_and_test_use_data_in_the_checkout():
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    # What a user's shell holds: none of the CI's settings, nor a calling make's command-line variables.
+    ci = ("DATA", "GAN_LIGHTNING_MNIST", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+    env = {k: v for k, v in os.environ.items() if k not in ci}
+    dry_run = subprocess.run(["make", "-n", "train", "test"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert dry_run.returncode == 0, dry_run.stderr
+    assert "gan-lightning fit --config configs/gan.yaml --data.data_dir data " in dry_run.stdout
+    assert f'GAN_LIGHTNING_MNIST="${{GAN_LIGHTNING_MNIST:-{ROOT / "data"}}}"' in dry_run.stdout
+
+
+def test_help_says_where_mnist_goes(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "--data.data_dir data" in out and "(default: data/) and downloaded there when missing" in out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# --ckpt_path: a file that is not a checkpoint, or a checkpoint of another model, is one line
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content, says", [(b"hello\n", "is not a checkpoint"), (None, "is truncated")],
+                         ids=["text", "truncated"])
+def test_ckpt_path_that_is_not_a_checkpoint_is_one_line(content, says, capsys, fake_mnist, tiny_runs, tmp_path,
+                                                        monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    whole = (tiny_runs["gan"] / "checkpoints" / "last.ckpt").read_bytes()
+    (tmp_path / "junk.ckpt").write_bytes(whole[:1000] if content is None else content)
+    line = error_line(capsys, fit_args(fake_mnist, "--ckpt_path", "junk.ckpt"))
+    assert line.startswith(f"gan-lightning: error: junk.ckpt {says}")
+
+
+@pytest.mark.parametrize("config, says", [
+    ("dcgan", "model.discriminator: MLPDiscriminator in the checkpoint, DCGANDiscriminator in the configuration; "
+              "model.generator: MLPGenerator in the checkpoint, DCGANGenerator in the configuration"),
+    ("cgan", "model: GAN in the checkpoint, ConditionalGAN in the configuration."),
+])
+def test_ckpt_path_of_another_model_is_refused_before_training(config, says, capsys, fake_mnist, tiny_runs, tmp_path,
+                                                               monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run = tiny_runs["gan"]  # an MLP GAN: LightningCLI alone would train it, whatever the config says
+    line = error_line(capsys, fit_args(fake_mnist, "--ckpt_path", str(run / "checkpoints" / "last.ckpt"),
+                                       config=str(ROOT / "configs" / f"{config}.yaml")))
+    assert says in line and f"resume it with --config {run / 'config.yaml'}, or leave out --ckpt_path" in line
+    assert not (tmp_path / "runs").exists()
+
+
+def test_ckpt_path_of_a_python_checkpoint_is_one_line(capsys, fake_mnist, tmp_path, monkeypatch):
+    from helpers import quiet_trainer, tiny_gan
+
+    from gan_lightning import MNISTDataModule
+
+    monkeypatch.chdir(tmp_path)
+    trainer = quiet_trainer(max_epochs=1, limit_train_batches=1, default_root_dir=tmp_path)
+    trainer.fit(tiny_gan(), MNISTDataModule(str(fake_mnist), batch_size=16, download=False))
+    trainer.save_checkpoint(tmp_path / "python.ckpt")
+    line = error_line(capsys, fit_args(fake_mnist, "--ckpt_path", "python.ckpt"))
+    assert "python.ckpt was written by Trainer.fit in Python and does not say how to build its networks" in line
+
+
+def test_ckpt_path_last_resumes_the_same_model_and_refuses_a_changed_one(capsys, fake_mnist, tmp_path):
+    run = tiny_fit(tmp_path, fake_mnist, "gan", epochs=1)
+    args = ["fit", "--config", str(tmp_path / "gan.yaml"), "--ckpt_path", "last"]
+    main([*args, "--trainer.max_epochs", "2"])
+    assert torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["epoch"] == 1  # continued, in version_0
+    assert not (run.parent / "version_1").exists()
+    line = error_line(capsys, [*args, "--trainer.max_epochs", "3", "--model.generator.init_args.hidden_dims", "[64]"])
+    assert f"--ckpt_path {run / 'checkpoints' / 'last.ckpt'} holds another model" in line
+    assert "model.generator.init_args.hidden_dims: [32] in the checkpoint, [64] in the configuration" in line
+    line = error_line(capsys, [*args, "--trainer.max_epochs", "3", "--model.loss", "hinge"])
+    assert "model.loss: bce in the checkpoint, hinge in the configuration" in line
+
+
+def test_ckpt_path_with_settings_this_version_cannot_read_is_one_line(capsys, fake_mnist, tiny_runs, tmp_path,
+                                                                      monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    checkpoint = torch.load(tiny_runs["gan"] / "checkpoints" / "last.ckpt", weights_only=True)
+    checkpoint["hyper_parameters"]["generator"]["init_args"]["depth"] = 3  # as a newer or older version might save
+    torch.save(checkpoint, tmp_path / "other_version.ckpt")
+    line = error_line(capsys, ["fit", "--config", str(tiny_runs["gan"] / "config.yaml"),
+                               "--ckpt_path", "other_version.ckpt"])
+    assert line == ("gan-lightning: error: other_version.ckpt holds model settings that this version of "
+                    "gan-lightning cannot read (Option 'depth' is not accepted): load it with the version that "
+                    "wrote it.")

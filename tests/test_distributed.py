@@ -1,5 +1,8 @@
-"""DDP: gradient averaging per network, multi-process and multi-node fits through the CLI (gloo, CPU)."""
+"""DDP: gradient averaging per network, every recipe under 2 processes, the metric callbacks' values with 1 and
+2 processes, multi-process and multi-node fits through the CLI (gloo, CPU)."""
 
+import json
+import math
 import subprocess
 import sys
 import time
@@ -8,11 +11,15 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-from conftest import ROOT
-from dist_helpers import cli_env, free_port, run_cli
+from conftest import CONFIGS, ROOT
+from dist_helpers import TESTS, ScoreBeforeTraining, cli_env, free_port, run_cli
+from helpers import quiet_trainer
 
+from gan_lightning import MNISTDataModule
+from gan_lightning.callbacks import FID, ConditionalAccuracy
 from gan_lightning.errors import GANLightningError
 from gan_lightning.models._distributed import average_gradients
+from gan_lightning.utils import load_model
 
 
 def _average_worker(rank: int, world: int, port: int, out, unused: bool) -> None:
@@ -46,6 +53,51 @@ def test_a_parameter_without_gradient_is_reported(tmp_path):
     assert "got no gradient" in message and "1.weight" in message
 
 
+@pytest.fixture(scope="module")
+def ddp_recipes(mnist_300, tmp_path_factory) -> list[dict]:
+    """Every shipped recipe (configs/*.yaml) trained for 2 batches of 8 per process under 2-process gloo DDP,
+    all in one torchrun launch (tests/ddp_recipes_worker.py); what each rank reported, by recipe."""
+    workdir = tmp_path_factory.mktemp("ddp_recipes")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc-per-node", "2",
+           "--master-addr", "127.0.0.1", "--master-port", str(free_port()), str(TESTS / "ddp_recipes_worker.py"),
+           str(mnist_300), "out", *map(str, CONFIGS)]
+    result = subprocess.run(cmd, cwd=workdir, env=cli_env(GAN_LIGHTNING_CACHE=str(workdir / "cache")),
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return [json.loads((workdir / "out" / f"rank{rank}.json").read_text()) for rank in (0, 1)]
+
+
+@pytest.mark.slow
+@pytest.mark.ddp
+def test_every_recipe_trains_under_two_process_ddp(ddp_recipes):
+    rank0, rank1 = ddp_recipes
+    assert sorted(rank0) == sorted(config.stem for config in CONFIGS)
+    for name, run in rank0.items():
+        assert run["strategy"] == "DDPStrategy" and run["world_size"] == 2, name
+        assert not run["find_unused_parameters"], name  # Lightning's plain ddp
+        assert run["global_step"] == run["expected_steps"], name  # every D and G step of both batches
+        assert all(math.isfinite(run["logged"][key]) for key in ("train/d_loss", "train/g_loss")), name
+        assert set(run["scores"]) == {"val/fid"} | ({"val/cond_acc"} if run["conditional"] else set()), name
+        # weights and buffers (batch norm, spectral norm, EMA) byte for byte, and the scores, on both ranks
+        assert rank1[name]["weights"] == run["weights"], f"{name}: the ranks' models differ"
+        assert rank1[name]["scores"] == run["scores"], name
+
+
+@pytest.mark.slow
+@pytest.mark.ddp
+def test_metric_callbacks_give_the_two_process_value_in_one_process(ddp_recipes, mnist_300):
+    """val/fid (and val/cond_acc) that the callbacks logged at the epoch end under 2 processes equals what the
+    same callbacks give for that epoch's checkpoint in 1 process."""
+    for name, run in ddp_recipes[0].items():
+        model = load_model(run["checkpoint"]).train()  # as the module was when its callbacks scored it
+        metrics = [FID(num_samples=200)] + ([ConditionalAccuracy(num_samples=200)] if model.num_classes else [])
+        probe = ScoreBeforeTraining(metrics)
+        trainer = quiet_trainer(max_epochs=1, callbacks=[*metrics, probe])
+        trainer.fit(model, MNISTDataModule(str(mnist_300), batch_size=8, download=False))
+        assert trainer.global_step == 0  # scored, not trained
+        assert probe.scores == pytest.approx(run["scores"], rel=1e-6, abs=0), name
+
+
 def ddp_args(data_dir, config: str, *extra: str) -> list[str]:
     return ["fit", "--config", str(ROOT / "configs" / f"{config}.yaml"), "--data.data_dir", str(data_dir),
             "--data.download", "false", "--data.batch_size", "16", "--trainer.accelerator", "cpu",
@@ -67,8 +119,10 @@ def assert_ranks_agree(weights_dir, world: int) -> None:
 
 @pytest.mark.slow
 @pytest.mark.ddp
-@pytest.mark.parametrize("config", ["gan", "cgan"])
-def test_two_process_ddp_fit_matches_one_process(config, fake_mnist, tmp_path):
+def test_two_process_ddp_fit_through_the_cli_matches_one_process(fake_mnist, tmp_path):
+    """`--trainer.devices 2 --trainer.strategy ddp` as the README has it, through Lightning's own launcher (every
+    recipe trains under DDP in test_every_recipe_trains_under_two_process_ddp)."""
+    config = "gan"
     single = run_cli(ddp_args(fake_mnist, config, "--trainer.devices", "1"), tmp_path / "one")
     assert single.returncode == 0, single.stderr[-3000:]
     ddp = run_cli(ddp_args(fake_mnist, config, "--trainer.devices", "2", "--trainer.strategy", "ddp"), tmp_path / "two")
@@ -76,8 +130,7 @@ def test_two_process_ddp_fit_matches_one_process(config, fake_mnist, tmp_path):
     assert "find_unused_parameters" not in ddp.stderr
     assert_ranks_agree(tmp_path / "two" / "weights", world=2)
     one_run, two_run = (tmp_path / d / "runs" / config / "version_0" for d in ("one", "two"))
-    expected = {"train/d_loss", "train/g_loss", "val/fid"} | ({"val/cond_acc"} if config == "cgan" else set())
-    assert metric_names(two_run) == metric_names(one_run) >= expected
+    assert metric_names(two_run) == metric_names(one_run) >= {"train/d_loss", "train/g_loss", "val/fid"}
     # rank 0 alone writes grids and checkpoints, each once
     grids = sorted(p.name for p in (two_run / "samples").iterdir())
     assert grids == ["epoch_000.png", "epoch_001.png", "epoch_002.png"]

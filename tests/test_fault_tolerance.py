@@ -1,5 +1,6 @@
 """Exact resume, SIGKILL safety, mixed precision and the divergence guard."""
 
+import math
 import signal
 import subprocess
 import sys
@@ -8,9 +9,9 @@ from functools import partial
 
 import pytest
 import torch
-from conftest import ROOT
+from conftest import CONFIGS, ROOT
 from dist_helpers import cli_env, run_cli
-from helpers import quiet_trainer, tiny_gan
+from helpers import quiet_trainer, script, tiny_gan
 from lightning.pytorch import seed_everything
 from lightning.pytorch.callbacks import ModelCheckpoint
 from torch.optim.lr_scheduler import StepLR
@@ -124,11 +125,30 @@ def test_nonfinite_loss_can_be_skipped_and_counted(fake_mnist):
 
 
 @pytest.mark.slow
-def test_gpu_check_script_dry_run_on_cpu(tmp_path):
-    """scripts/gpu_check.py is run on GPUs only when one is lent; keep it working with a bf16 CPU dry run."""
+def test_gpu_check_script_dry_run_on_cpu_runs_every_shipped_config(tmp_path):
+    """scripts/gpu_check.py runs on GPUs only when one is lent; keep it working with a bf16 CPU dry run of every
+    configs/*.yaml (found by the script itself), on synthetic data, and writing nothing where it is started."""
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "gpu_check.py"), "--accelerator", "cpu",
-                             "--steps", "2", "--data-dir", str(tmp_path / "none")],
+                             "--steps", "2", "--num-samples", "200", "--data-dir", str(tmp_path / "none")],
                             cwd=tmp_path, env=cli_env(), capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    lines = [line for line in result.stdout.splitlines() if line.strip().startswith("bf16-mixed")]
-    assert len(lines) == 5 and all(" finite " in line for line in lines)
+    lines = result.stdout.splitlines()
+    header = lines.index(next(line for line in lines if line.startswith("recipe ")))
+    assert header + len(CONFIGS) < len(lines)  # the whole table made it out
+    assert lines[header].split() == ["recipe", "precision", "steps/s", "peak", "MB", "finite", "losses", "val/fid"]
+    rows = [line.split() for line in lines[header + 1:header + 1 + len(CONFIGS)]]
+    assert [row[0] for row in rows] == [config.stem for config in CONFIGS]
+    for recipe, precision, speed, peak, finite, fid in rows:
+        assert precision == "bf16-mixed" and finite == "yes", recipe
+        assert float(speed) > 0 and float(peak) > 0 and math.isfinite(float(fid)), recipe
+    assert "all recipes trained with finite losses" in result.stdout
+    assert not any(tmp_path.iterdir())  # runs and synthetic data went to a temporary folder
+
+
+def test_gpu_check_without_a_gpu_is_one_line(capsys, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(SystemExit) as info:
+        script("gpu_check.py")["main"](["--steps", "2"])
+    assert info.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "gpu_check.py: error: no CUDA GPU is visible; this check needs one (or --accelerator cpu for a dry run).")

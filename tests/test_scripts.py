@@ -191,3 +191,34 @@ def test_benchmark_prints_the_table_and_ratios(fake_mnist):
     for variant in ("lightning", "plain", "tutorial"):
         assert float(rows[variant][1]) > 0  # steps/s
     assert "a/b (lightning / plain)" in result.stdout and "a/c (lightning / tutorial)" in result.stdout
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "scripts").glob("*.py")
+                                        if '"--data-dir"' in p.read_text()))
+def test_scripts_look_for_mnist_in_data_by_default(name, capsys):
+    with pytest.raises(SystemExit) as info:
+        script(name)["main"](["--help"])
+    assert info.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(default: data)" in out and "../" not in out
+
+
+@pytest.mark.parametrize("name", ["sample.py", "interpolate.py"])
+def test_a_file_that_is_not_a_checkpoint_is_a_usage_error(name, tmp_path, capsys):
+    junk = tmp_path / "junk.ckpt"
+    junk.write_text("not a checkpoint\n")
+    err = usage_error(capsys, script(name)["main"], [str(junk)])
+    assert f": error: {junk} is not a checkpoint" in err.strip().splitlines()[-1]  # prog is pytest in-process
+
+
+def test_evaluate_names_a_truncated_checkpoint_in_one_line(tiny_runs, tmp_path):
+    cut = tmp_path / "cut.ckpt"
+    cut.write_bytes((tiny_runs["gan"] / "checkpoints" / "last.ckpt").read_bytes()[:5000])
+    # --data-dir holds no MNIST: the checkpoint is checked before the data is looked for or downloaded
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "evaluate.py"), str(cut), "--data-dir",
+                             str(tmp_path / "no_data")], capture_output=True, text=True, env=cli_env(), timeout=300)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [f"evaluate.py: error: {cut} is truncated (cut short while being "
+                                                  "written or copied): give a .ckpt written by `gan-lightning fit`, "
+                                                  "e.g. runs/gan/version_0/checkpoints/last.ckpt."]
+    assert not (tmp_path / "no_data").exists()

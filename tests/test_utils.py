@@ -1,11 +1,15 @@
 """gan_lightning.utils: loading checkpoints as the right class, latent interpolation, reading metrics.csv."""
 
+import zipfile
+from fractions import Fraction
+from pathlib import Path
+
 import pytest
 import torch
 from helpers import quiet_trainer, tiny_gan
 
 from gan_lightning import GAN, ConditionalGAN, GANLightningError, MLPDiscriminator, MLPGenerator, MNISTDataModule
-from gan_lightning.utils import interpolate_noise, load_model, read_metrics, smooth
+from gan_lightning.utils import interpolate_noise, load_model, read_checkpoint, read_metrics, smooth
 
 
 def test_load_model_picks_the_class_the_cli_saved(tiny_runs):
@@ -89,3 +93,50 @@ def test_atomic_write_replaces_whole_or_leaves_the_old_file(tmp_path):
     with atomic_write(path) as tmp:
         tmp.write_text("new")
     assert path.read_text() == "new" and sorted(p.name for p in tmp_path.iterdir()) == ["grid.png"]
+
+
+@pytest.fixture
+def bad_checkpoints(tiny_runs, tmp_path) -> dict[str, Path]:
+    """Files a user may pass where a checkpoint belongs, by what is wrong with them."""
+    whole = (tiny_runs["gan"] / "checkpoints" / "last.ckpt").read_bytes()
+    files = {"empty": b"", "text": b"not a checkpoint\n", "truncated": whole[: len(whole) // 2]}
+    paths = {}
+    for name, content in files.items():
+        paths[name] = tmp_path / f"{name}.ckpt"
+        paths[name].write_bytes(content)
+    paths["foreign"] = tmp_path / "foreign.ckpt"
+    torch.save({"weights": torch.ones(3)}, paths["foreign"])  # a PyTorch file, not a Lightning checkpoint
+    paths["zip"] = tmp_path / "zip.ckpt"
+    with zipfile.ZipFile(paths["zip"], "w") as archive:
+        archive.writestr("notes.txt", "a zip archive, not a checkpoint")
+    damaged = bytearray(whole)
+    damaged[200:260] = bytes(b ^ 0xFF for b in damaged[200:260])  # inside the pickled data.pkl
+    paths["damaged"] = tmp_path / "damaged.ckpt"
+    paths["damaged"].write_bytes(bytes(damaged))
+    paths["missing"] = tmp_path / "missing.ckpt"
+    return paths
+
+
+@pytest.mark.parametrize("kind, says", [
+    ("empty", "is empty"), ("text", "is not a checkpoint"), ("truncated", "is truncated"),
+    ("foreign", "was written by another program"), ("zip", "is a zip archive but not a checkpoint"),
+    ("damaged", "is damaged"), ("missing", "No checkpoint at"),
+])
+def test_read_checkpoint_names_the_file_and_what_is_wrong(bad_checkpoints, kind, says):
+    path = bad_checkpoints[kind]
+    with pytest.raises(GANLightningError) as info:
+        read_checkpoint(path)
+    message = str(info.value)
+    assert says in message and str(path) in message and "\n" not in message
+    with pytest.raises(GANLightningError, match=says):
+        load_model(path)  # the scripts' loader goes through the same check
+
+
+def test_read_checkpoint_reads_a_real_one_and_refuses_unsafe_objects_when_asked(tiny_runs, tmp_path):
+    checkpoint = read_checkpoint(tiny_runs["gan"] / "checkpoints" / "last.ckpt", weights_only=True)
+    assert checkpoint["hyper_parameters"]["_class_path"] == "gan_lightning.GAN"
+    checkpoint["extra"] = Fraction(1, 3)  # any pickled object outside torch's allowlist
+    torch.save(checkpoint, tmp_path / "objects.ckpt")
+    with pytest.raises(GANLightningError, match="holds Python objects that a safe load refuses.*Fraction"):
+        read_checkpoint(tmp_path / "objects.ckpt", weights_only=True)
+    assert read_checkpoint(tmp_path / "objects.ckpt")["extra"] == Fraction(1, 3)

@@ -68,6 +68,7 @@ class SampleQualityCallback(Callback):
             raise GANLightningError(f"{type(self).__name__} needs class logits, which the {self.backbone} backbone "
                                     "does not give: use backbone mnist or inception.")
         n_real = 0
+        self.protocol = f"{self.num_samples} samples, {self.backbone} backbone"  # num_samples may have changed
         if self.needs_reference:
             n_real = len(self._reference_images(trainer))
             self.protocol = (f"{self.num_samples} samples vs {n_real} {dataset_name(trainer.datamodule)} "

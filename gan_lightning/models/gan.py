@@ -19,7 +19,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from gan_lightning.errors import GANLightningError
 from gan_lightning.losses import get_loss, gradient_penalty, r1_penalty
-from gan_lightning.models._distributed import average_gradients, no_reducer_sync
+from gan_lightning.models._distributed import average_gradients, broadcast_buffers, no_reducer_sync
 from gan_lightning.models._guard import NonFiniteGuard
 from gan_lightning.models._logging import logs_this_batch, losses_on_progress_bar
 from gan_lightning.models._settings import check_settings, make_ema, resolve_latent_dim, tutorial_adam, update_ema
@@ -178,6 +178,7 @@ class GAN(LightningModule):
     def training_step(self, batch, batch_idx: int) -> None:
         with no_reducer_sync(self.trainer.strategy):
             self._train_on_batch(batch, batch_idx)
+        broadcast_buffers(self)  # what DDP's forward would do: rank 0's batch-norm and spectral-norm state everywhere
 
     def on_train_epoch_end(self) -> None:
         schedulers = self.lr_schedulers()
