@@ -18,9 +18,16 @@ from pathlib import Path
 import torch
 from lightning.pytorch import Callback, Trainer, seed_everything
 
-from gan_lightning import GAN, ConditionalGAN, MNISTDataModule
+from gan_lightning import GAN, ConditionalGAN, MNISTDataModule, ProgressiveGAN
 from gan_lightning.data.idx import write_synthetic_mnist
-from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from gan_lightning.networks import (
+    DCGANDiscriminator,
+    DCGANGenerator,
+    MLPDiscriminator,
+    MLPGenerator,
+    ProgressiveDiscriminator,
+    ProgressiveGenerator,
+)
 
 RECIPES = {
     "gan (MLP, bce)": lambda: GAN(MLPGenerator(), MLPDiscriminator()),
@@ -32,6 +39,10 @@ RECIPES = {
                                                optimizer_g=lambda p: torch.optim.Adam(p, 1e-4, betas=(0.0, 0.9))),
     "dcgan hinge + SN + EMA": lambda: GAN(DCGANGenerator(), DCGANDiscriminator(spectral_norm=True), loss="hinge",
                                           ema_decay=0.999),
+    # 10 batches at 7x7, 20 fading in 14x14, 10 at 14x14, 20 fading in 28x28: every stage within 100 batches
+    "pggan (7 -> 28, WGAN-GP)": lambda: ProgressiveGAN(ProgressiveGenerator(base_channels=8),
+                                                       ProgressiveDiscriminator(base_channels=8),
+                                                       stable_images=640, fade_images=1280, ema_decay=0.998),
 }
 
 

@@ -131,4 +131,4 @@ def test_gpu_check_script_dry_run_on_cpu(tmp_path):
                             cwd=tmp_path, env=cli_env(), capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     lines = [line for line in result.stdout.splitlines() if line.strip().startswith("bf16-mixed")]
-    assert len(lines) == 5 and all(" finite " in line for line in lines)
+    assert len(lines) == 6 and all(" finite " in line for line in lines)
