@@ -19,9 +19,13 @@
 # |---|---|---|
 # | 2014 | **GAN** (Goodfellow et al.) | two networks in a game: D tells real from fake, G learns to fool D |
 # | 2014 | **cGAN** (Mirza and Osindero) | both networks get the class label, so you choose what G draws |
-# | 2016 | **DCGAN** (Radford et al.) | convolutions instead of fully connected layers, batch norm, a recipe that trains reliably |
-# | 2017 | **WGAN** (Arjovsky et al.), **WGAN-GP** (Gulrajani et al.) | D becomes a *critic* that scores images; its loss estimates a distance between the real and fake distributions, kept meaningful by a gradient penalty |
-# | 2018 | **PGGAN** (Karras et al.) | the networks *grow*: first 7x7 images, then 14x14, then 28x28, each new resolution faded in smoothly |
+# | 2016 | **DCGAN** (Radford et al.) | convolutions instead of fully connected layers, batch norm: a reliable recipe |
+# | 2017 | **WGAN-GP** (Arjovsky et al.; Gulrajani et al.) | D becomes a *critic* that scores images (see below) |
+# | 2018 | **PGGAN** (Karras et al.) | the networks *grow*: 7x7 images, then 14x14, then 28x28, each faded in smoothly |
+#
+# The Wasserstein GAN's critic loss estimates a distance between the real and the fake distributions that keeps
+# giving G a useful direction even when the two are far apart; WGAN-GP keeps that estimate meaningful with a
+# gradient penalty.
 #
 # This notebook trains each of them **for the same number of minutes** on your machine, with the recipes that
 # `gan_lightning` ships in `configs/`, and compares what they draw and their FID (notebook 3) over time.
