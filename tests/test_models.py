@@ -191,11 +191,47 @@ def test_conditional_gan_samples_the_asked_digits_and_the_data_distribution(fake
     torch.testing.assert_close(model.label_probs, torch.full((10,), 0.1))
 
 
+def acgan(aux_weight=1.0, aux_classifier=True):
+    from gan_lightning import ConditionalGAN
+
+    return ConditionalGAN(MLPGenerator(latent_dim=8, hidden_dims=(32,), n_classes=10),
+                          MLPDiscriminator(hidden_dims=(32,), n_classes=10, aux_classifier=aux_classifier),
+                          aux_weight=aux_weight)
+
+
+def test_acgan_losses_add_the_class_cross_entropy_on_real_and_fake():
+    import torch.nn.functional as F
+
+    torch.manual_seed(0)
+    model, labels = acgan(aux_weight=0.5), torch.arange(4)
+    real, fake = torch.rand(4, 1, 28, 28) * 2 - 1, model.generator(torch.randn(4, 8), labels)
+    loss, real_logits, fake_logits = model._d_loss(real, fake, labels)
+    (r, r_cls), (f, f_cls) = (model.discriminator(x, labels, return_class_logits=True) for x in (real, fake))
+    expected = model.loss_fn.d(r, f) + 0.5 * (F.cross_entropy(r_cls, labels) + F.cross_entropy(f_cls, labels))
+    torch.testing.assert_close(loss, expected)
+    torch.testing.assert_close(real_logits, r)
+    torch.testing.assert_close(model._g_loss(fake, labels), model.loss_fn.g(f) + 0.5 * F.cross_entropy(f_cls, labels))
+
+
+def test_acgan_trains_the_class_head(fake_mnist):
+    model = acgan()
+    head = copy.deepcopy(model.discriminator.classifier)
+    quiet_trainer(max_epochs=1, limit_train_batches=2).fit(model, MNISTDataModule(fake_mnist, batch_size=16,
+                                                                                  download=False))
+    assert not torch.equal(head.weight, model.discriminator.classifier.weight)
+
+
+@pytest.mark.parametrize("aux_weight, aux_classifier", [(1.0, False), (0.0, True), (-1.0, True)])
+def test_acgan_needs_both_the_weight_and_the_head(aux_weight, aux_classifier):
+    with pytest.raises(GANLightningError, match="aux_weight > 0 and the discriminator's aux_classifier"):
+        acgan(aux_weight, aux_classifier)
+
+
 def test_conditional_gan_signature_matches_gan():
     import inspect
 
     from gan_lightning import ConditionalGAN
 
     gan, cgan = (inspect.signature(cls.__init__).parameters for cls in (GAN, ConditionalGAN))
-    assert [p for p in cgan if p != "num_classes"] == list(gan)
+    assert [p for p in cgan if p not in ("num_classes", "aux_weight")] == list(gan)  # only labels' arguments added
     assert all(gan[p].default == cgan[p].default for p in gan)

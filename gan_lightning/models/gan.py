@@ -219,8 +219,7 @@ class GAN(LightningModule):
 
     def _discriminator_step(self, opt, real: Tensor, fake: Tensor, labels: Optional[Tensor], rng):
         with self.toggled_optimizer(opt):
-            real_logits, fake_logits = self._d_logits(real, fake, labels)
-            loss = self.loss_fn.d(real_logits, fake_logits)
+            loss, real_logits, fake_logits = self._d_loss(real, fake, labels)
             if self.hparams.gp_weight > 0:
                 penalty = gradient_penalty(self.discriminator, real, fake, labels, generator=rng)
                 loss = loss + self.hparams.gp_weight * penalty
@@ -231,7 +230,7 @@ class GAN(LightningModule):
 
     def _generator_step(self, opt, fake: Tensor, labels: Optional[Tensor]) -> Tensor:
         with self.toggled_optimizer(opt):
-            loss = self.loss_fn.g(self._discriminate(fake, labels))
+            loss = self._g_loss(fake, labels)
             stepped = self._backward_and_step(opt, loss, self.generator, "generator")
         if stepped and self.generator_ema is not None:
             update_ema(self.generator_ema, self.generator, self.hparams.ema_decay)
@@ -267,8 +266,16 @@ class GAN(LightningModule):
             torch.set_rng_state(state["torch_rng_state"])
 
     # -----------------------------------------------------------------------------------------------------
-    # Helpers: conditional subclasses override `_unpack` and `_sampling_labels` only
+    # Helpers: conditional subclasses override `_unpack`, `_sampling_labels` and the two losses
     # -----------------------------------------------------------------------------------------------------
+
+    def _d_loss(self, real: Tensor, fake: Tensor, labels: Optional[Tensor]) -> tuple[Tensor, Tensor, Tensor]:
+        """D's adversarial loss (penalties come on top), and its logits on the real and fake images."""
+        real_logits, fake_logits = self._d_logits(real, fake, labels)
+        return self.loss_fn.d(real_logits, fake_logits), real_logits, fake_logits
+
+    def _g_loss(self, fake: Tensor, labels: Optional[Tensor]) -> Tensor:
+        return self.loss_fn.g(self._discriminate(fake, labels))
 
     def _batch_rng(self, step: int) -> torch.Generator:
         """A generator seeded from (run seed, step, rank): the noise of a step does not depend on history,
@@ -293,11 +300,16 @@ class GAN(LightningModule):
     def _generate(generator: nn.Module, z: Tensor, labels: Optional[Tensor]) -> Tensor:
         return generator(z) if labels is None else generator(z, labels)
 
-    def _discriminate(self, x: Tensor, labels: Optional[Tensor]) -> Tensor:
-        return self.discriminator(x) if labels is None else self.discriminator(x, labels)
+    def _discriminate(self, x: Tensor, labels: Optional[Tensor], **kwargs):
+        return self.discriminator(x, **kwargs) if labels is None else self.discriminator(x, labels, **kwargs)
 
-    def _d_logits(self, real: Tensor, fake: Tensor, labels: Optional[Tensor]) -> tuple[Tensor, Tensor]:
+    def _d_logits(self, real: Tensor, fake: Tensor, labels: Optional[Tensor], **kwargs) -> tuple:
+        """D's outputs on the real and on the fake images: one forward of both, or two with batch norm.
+        ``kwargs`` go to D; with ``return_class_logits=True`` each output is a (logits, class logits) pair."""
         if self._separate_d_batches:
-            return self._discriminate(real, labels), self._discriminate(fake, labels)
+            return self._discriminate(real, labels, **kwargs), self._discriminate(fake, labels, **kwargs)
         both_labels = None if labels is None else torch.cat([labels, labels])
-        return self._discriminate(torch.cat([real, fake]), both_labels).split(real.shape[0])
+        out = self._discriminate(torch.cat([real, fake]), both_labels, **kwargs)
+        if isinstance(out, tuple):
+            return tuple(zip(*(t.split(real.shape[0]) for t in out)))
+        return out.split(real.shape[0])

@@ -1,8 +1,9 @@
-"""Layers and options shared by the networks: how the label enters, spectral normalization, and the layers of
-progressive GANs (equalized learning rate, pixel norm, minibatch standard deviation; Karras et al. 2018)."""
+"""Layers and options shared by the networks: how the label enters, an AC-GAN class head, spectral
+normalization, and the layers of progressive GANs (equalized learning rate, pixel norm, minibatch standard
+deviation; Karras et al. 2018)."""
 
 import math
-from typing import Literal
+from typing import Literal, Optional, Union
 
 import torch
 from torch import Tensor, nn
@@ -19,6 +20,22 @@ def check_conditioning(conditioning: str) -> None:
         raise GANLightningError(
             f"Unknown conditioning {conditioning!r}: choose one of {', '.join(CONDITIONINGS)}."
         )
+
+
+def check_aux_classifier(aux_classifier: bool, n_classes: int) -> None:
+    if aux_classifier and n_classes < 2:
+        raise GANLightningError(f"aux_classifier needs n_classes >= 2 (got {n_classes}): set the discriminator's "
+                                "n_classes to the number of classes, or turn aux_classifier off.")
+
+
+def with_class_logits(logits: Tensor, features: Tensor, classifier: Optional[nn.Module],
+                      wanted: bool) -> Union[Tensor, tuple[Tensor, Tensor]]:
+    """``logits``, or ``(logits, classifier(features))`` when the caller asks for the AC-GAN class logits."""
+    if not wanted:
+        return logits
+    if classifier is None:
+        raise GANLightningError("This discriminator has no class head: build it with aux_classifier: true.")
+    return logits, classifier(features)
 
 
 def add_spectral_norm(module: nn.Module) -> nn.Module:

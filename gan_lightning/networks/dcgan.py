@@ -28,7 +28,13 @@ from torch.nn.utils import parametrize
 
 from gan_lightning.errors import GANLightningError
 from gan_lightning.networks._checks import check_images, check_labels, check_latent, shape_str
-from gan_lightning.networks._layers import Conditioning, add_spectral_norm, check_conditioning
+from gan_lightning.networks._layers import (
+    Conditioning,
+    add_spectral_norm,
+    check_aux_classifier,
+    check_conditioning,
+    with_class_logits,
+)
 from gan_lightning.networks.base import Discriminator, Generator
 
 # ---------------------------------------------------------------------------------------------------------
@@ -145,6 +151,8 @@ class DCGANDiscriminator(Discriminator):
             embedding (Miyato et al. 2018).
         batch_norm: Batch norm after every convolution but the first, as in the DCGAN paper. Leave it off
             for WGAN-GP and R1 (their penalties are per image) and with spectral norm.
+        aux_classifier: Add an AC-GAN class head (``n_classes`` logits from the same features), returned by
+            ``forward(x, labels, return_class_logits=True)``; for ``ConditionalGAN(aux_weight > 0)``.
 
     >>> d = DCGANDiscriminator(img_shape=(1, 28, 28), n_classes=10, conditioning="projection")
     >>> d(torch.randn(2, 1, 28, 28), torch.tensor([3, 7])).shape
@@ -159,9 +167,11 @@ class DCGANDiscriminator(Discriminator):
         conditioning: Conditioning = "concat",
         spectral_norm: bool = False,
         batch_norm: bool = False,
+        aux_classifier: bool = False,
     ) -> None:
         super().__init__()
         check_conditioning(conditioning)
+        check_aux_classifier(aux_classifier, n_classes)
         self.img_shape = tuple(img_shape)
         self.n_classes = n_classes
         self.conditioning = conditioning
@@ -177,11 +187,13 @@ class DCGANDiscriminator(Discriminator):
         self.head = nn.Linear(feature_dim, 1)
         use_embed = n_classes > 0 and conditioning == "projection"
         self.embed = nn.Embedding(n_classes, feature_dim) if use_embed else None
+        self.aux_classifier = aux_classifier
+        self.classifier = nn.Linear(feature_dim, n_classes) if aux_classifier else None
         self.apply(dcgan_init)
         if spectral_norm:
             add_spectral_norm(self)
 
-    def forward(self, x: Tensor, labels: Optional[Tensor] = None) -> Tensor:
+    def forward(self, x: Tensor, labels: Optional[Tensor] = None, return_class_logits: bool = False):
         check_images(x, self.img_shape)
         check_labels(labels, x.shape[0], self.n_classes, "discriminator")
         if self._label_maps:
@@ -191,4 +203,4 @@ class DCGANDiscriminator(Discriminator):
         logits = self.head(phi).squeeze(1)
         if self.embed is not None:
             logits = logits + (self.embed(labels) * phi).sum(dim=1)
-        return logits
+        return with_class_logits(logits, phi, self.classifier, return_class_logits)

@@ -14,7 +14,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_lightning.networks._checks import check_images, check_labels, check_latent
-from gan_lightning.networks._layers import Conditioning, add_spectral_norm, check_conditioning
+from gan_lightning.networks._layers import (
+    Conditioning,
+    add_spectral_norm,
+    check_aux_classifier,
+    check_conditioning,
+    with_class_logits,
+)
 from gan_lightning.networks.base import Discriminator, Generator
 
 
@@ -78,6 +84,8 @@ class MLPDiscriminator(Discriminator):
             ``phi(x)`` the last hidden layer, Miyato and Koyama 2018).
         spectral_norm: Spectrally normalize every linear layer and the projection embedding
             (Miyato et al. 2018).
+        aux_classifier: Add an AC-GAN class head (``n_classes`` logits from the last hidden layer), returned by
+            ``forward(x, labels, return_class_logits=True)``; for ``ConditionalGAN(aux_weight > 0)``.
     """
 
     def __init__(
@@ -87,9 +95,11 @@ class MLPDiscriminator(Discriminator):
         n_classes: int = 0,
         conditioning: Conditioning = "concat",
         spectral_norm: bool = False,
+        aux_classifier: bool = False,
     ) -> None:
         super().__init__()
         check_conditioning(conditioning)
+        check_aux_classifier(aux_classifier, n_classes)
         self.img_shape = tuple(img_shape)
         self.n_classes = n_classes
         self.conditioning = conditioning
@@ -100,16 +110,19 @@ class MLPDiscriminator(Discriminator):
         if n_classes > 0 and conditioning == "projection":
             self.embed = nn.Embedding(n_classes, dims[-1])
             nn.init.xavier_uniform_(self.embed.weight)  # as in Miyato and Koyama's code; N(0, 1) is far too large
+        self.aux_classifier = aux_classifier
+        self.classifier = nn.Linear(dims[-1], n_classes) if aux_classifier else None
         if spectral_norm:
             add_spectral_norm(self)
 
-    def forward(self, x: Tensor, labels: Optional[Tensor] = None) -> Tensor:
+    def forward(self, x: Tensor, labels: Optional[Tensor] = None, return_class_logits: bool = False):
         check_images(x, self.img_shape)
         check_labels(labels, x.shape[0], self.n_classes, "discriminator")
         x = _with_one_hot(x.flatten(1), labels, self._concat_labels)
-        if self.embed is None:
-            return self.net(x).squeeze(1)
         *body, head = self.net
         for layer in body:
             x = layer(x)
-        return head(x).squeeze(1) + (self.embed(labels) * x).sum(dim=1)
+        logits = head(x).squeeze(1)
+        if self.embed is not None:
+            logits = logits + (self.embed(labels) * x).sum(dim=1)
+        return with_class_logits(logits, x, self.classifier, return_class_logits)
