@@ -126,6 +126,13 @@ def test_real_images_are_pooled_to_the_stage_and_blended_while_fading():
     torch.testing.assert_close(fade_in_reals(x, 28, alpha=0.5), 0.5 * at14 + 0.5 * x)
 
 
+def test_the_critic_loss_has_the_drift_term():
+    real, fake = torch.rand(4, 1, 28, 28), torch.rand(4, 1, 28, 28)
+    for weight in (0.001, 0.0):
+        loss, r, f = tiny_pggan(drift_weight=weight)._d_loss(real, fake, None)
+        torch.testing.assert_close(loss, f.mean() - r.mean() + weight * r.pow(2).mean())  # Wasserstein + drift
+
+
 @pytest.mark.parametrize("call, match", [
     (lambda: ProgressiveGenerator(img_shape=(1, 27, 27)), "halves at least once"),
     (lambda: ProgressiveDiscriminator(mbstd_group=-1), "mbstd_group"),

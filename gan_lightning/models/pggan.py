@@ -17,7 +17,6 @@ Under DDP only the parameters of the active stages are trainable (the others get
 frozen with ``requires_grad``), which keeps the per-network gradient averaging and its check.
 """
 
-from functools import partial
 from typing import Any, Literal, Optional
 
 import torch
@@ -25,7 +24,7 @@ from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor
 
 from gan_lightning.errors import GANLightningError
-from gan_lightning.losses import GANLoss, drift_penalty
+from gan_lightning.losses import drift_penalty
 from gan_lightning.models._logging import logs_this_batch
 from gan_lightning.models.gan import GAN
 from gan_lightning.networks.progressive import ProgressiveDiscriminator, ProgressiveGenerator, fade_in_reals
@@ -50,10 +49,6 @@ def progress_at(images: int, num_stages: int, stable_images: int, fade_images: i
             return stage, remaining / fade_images
         remaining -= fade_images + stable_images
     return stage, 1.0
-
-
-def _drift_d_loss(d_loss, weight: float, real: Tensor, fake: Tensor) -> Tensor:
-    return d_loss(real, fake) + weight * drift_penalty(real)
 
 
 class ProgressiveGAN(GAN):
@@ -114,9 +109,6 @@ class ProgressiveGAN(GAN):
                          gp_weight=gp_weight, r1_gamma=r1_gamma, ema_decay=ema_decay,
                          optimizer_g=optimizer_g or paper_adam, optimizer_d=optimizer_d or paper_adam,
                          scheduler_g=scheduler_g, scheduler_d=scheduler_d, on_nonfinite=on_nonfinite)
-        if drift_weight > 0:
-            base = self.loss_fn
-            self.loss_fn = GANLoss(partial(_drift_d_loss, base.d, drift_weight), base.g, base.output)
         # Minibatch standard deviation mixes the images of a batch: real and fake go through D separately.
         self._separate_d_batches = True
         self.images_seen = 0  # real images shown so far, over all processes: the schedule's clock
@@ -181,6 +173,12 @@ class ProgressiveGAN(GAN):
         self._apply_progress()  # what sample() draws now, and what a checkpoint of this moment reloads
         if logs_this_batch(self.trainer, batch_idx):
             self.log_dict({"train/resolution": float(self.generator.sizes[stage]), "train/alpha": alpha})
+
+    def _d_loss(self, real: Tensor, fake: Tensor, labels: Optional[Tensor]) -> tuple[Tensor, Tensor, Tensor]:
+        loss, real_logits, fake_logits = super()._d_loss(real, fake, labels)
+        if self.hparams.drift_weight > 0:  # keeps the critic's outputs near 0 (the paper's epsilon term)
+            loss = loss + self.hparams.drift_weight * drift_penalty(real_logits)
+        return loss, real_logits, fake_logits
 
     def _unpack(self, batch) -> tuple[Tensor, Optional[Tensor]]:
         real, labels = super()._unpack(batch)
