@@ -196,7 +196,11 @@ def test_bf16_mixed_trains_through_every_stage(fake_mnist):
     trainer = fit(model, fake_mnist, limit_train_batches=6, precision="bf16-mixed")
     assert model.resolution == 28
     assert all(torch.isfinite(trainer.logged_metrics[k]) for k in ("train/d_loss", "train/g_loss"))
-    assert all(not torch.equal(p, q) for p, q in zip(model.generator.parameters(), before))  # every stage trained
+    # Every stage's weights trained. Not every bias: Adam's first step after a restart moves each element by
+    # about lr (betas (0, 0.99)), so the one-element bias of to_rgb.0, started at 0, can land on 0 again (+lr, -lr).
+    unchanged = [n for (n, p), q in zip(model.generator.named_parameters(), before)
+                 if n.endswith("weight.original") and torch.equal(p, q)]
+    assert not unchanged, f"not trained: {unchanged}"
 
 
 def resumable_run(data_dir, ckpt_dir, max_epochs: int, ckpt_path=None) -> ProgressiveGAN:
