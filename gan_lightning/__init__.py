@@ -5,8 +5,15 @@ __version__ = "0.1.0"
 from gan_lightning.callbacks import LossProgressBar, SampleGrid  # noqa: E402
 from gan_lightning.data import MNISTDataModule  # noqa: E402
 from gan_lightning.errors import GANLightningError  # noqa: E402
-from gan_lightning.models import GAN, ConditionalGAN  # noqa: E402
-from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator  # noqa: E402
+from gan_lightning.models import GAN, ConditionalGAN, ProgressiveGAN  # noqa: E402
+from gan_lightning.networks import (  # noqa: E402
+    DCGANDiscriminator,
+    DCGANGenerator,
+    MLPDiscriminator,
+    MLPGenerator,
+    ProgressiveDiscriminator,
+    ProgressiveGenerator,
+)
 
 __all__ = [
     "ConditionalGAN",
@@ -18,6 +25,9 @@ __all__ = [
     "MLPDiscriminator",
     "MLPGenerator",
     "MNISTDataModule",
+    "ProgressiveDiscriminator",
+    "ProgressiveGAN",
+    "ProgressiveGenerator",
     "SampleGrid",
     "__version__",
 ]

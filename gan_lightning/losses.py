@@ -126,3 +126,9 @@ def gradient_penalty(
 def r1_penalty(discriminator: nn.Module, real: Tensor, labels: Optional[Tensor] = None) -> Tensor:
     """R1 (Mescheder et al. 2018): ``E[||grad D(x)||^2]`` on real images; weight it by gamma / 2."""
     return _input_gradients(discriminator, real, labels).pow(2).sum(dim=1).mean()
+
+
+def drift_penalty(real: Tensor) -> Tensor:
+    """Drift term of progressive GANs (Karras et al. 2018): ``E[D(x)^2]`` on the real logits; weighted by
+    epsilon = 0.001 it keeps a Wasserstein critic's outputs from drifting far from 0."""
+    return real.float().pow(2).mean()

@@ -36,7 +36,7 @@ from gan_lightning.data import MNISTDataModule
 from gan_lightning.errors import GANLightningError
 from gan_lightning.metrics import get_backbone, reference_features
 from gan_lightning.metrics.evaluation import ema_or_live, real_floor_features, score_features, score_model
-from gan_lightning.utils import load_model, sample_grid
+from gan_lightning.utils import load_model, read_checkpoint, sample_grid
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN = "<!-- results table: written by scripts/reproduce.py, do not edit by hand -->"
@@ -137,7 +137,7 @@ def best_checkpoint(run: Path) -> tuple[Path, Optional[int]]:
 def progress(run: Path) -> tuple[int, int]:
     """(epochs trained, the last one possibly cut short by max_time; generator updates) from last.ckpt."""
     last = run / "checkpoints" / "last.ckpt"
-    checkpoint = torch.load(last, map_location="cpu", weights_only=False, mmap=True)
+    checkpoint = read_checkpoint(last)
     n_critic = checkpoint.get("hyper_parameters", {}).get("n_critic", 1)
     return checkpoint["epoch"] + 1, checkpoint["global_step"] // (n_critic + 1)
 

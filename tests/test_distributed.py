@@ -11,8 +11,8 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-from conftest import CONFIGS, ROOT
-from dist_helpers import TESTS, ScoreBeforeTraining, cli_env, free_port, run_cli
+from conftest import CONFIGS
+from dist_helpers import TESTS, ScoreBeforeTraining, assert_ranks_agree, cli_env, ddp_args, free_port, run_cli
 from helpers import quiet_trainer
 
 from gan_lightning import MNISTDataModule
@@ -98,23 +98,8 @@ def test_metric_callbacks_give_the_two_process_value_in_one_process(ddp_recipes,
         assert probe.scores == pytest.approx(run["scores"], rel=1e-6, abs=0), name
 
 
-def ddp_args(data_dir, config: str, *extra: str) -> list[str]:
-    return ["fit", "--config", str(ROOT / "configs" / f"{config}.yaml"), "--data.data_dir", str(data_dir),
-            "--data.download", "false", "--data.batch_size", "16", "--trainer.accelerator", "cpu",
-            "--trainer.max_epochs", "2", "--trainer.limit_train_batches", "4", "--trainer.log_every_n_steps", "1",
-            "--trainer.enable_progress_bar", "false", "--trainer.callbacks.num_samples", "200",
-            "--trainer.callbacks+=dist_helpers.DumpWeights", *extra]
-
-
 def metric_names(run_dir) -> set[str]:
     return set((run_dir / "metrics.csv").read_text().splitlines()[0].split(","))
-
-
-def assert_ranks_agree(weights_dir, world: int) -> None:
-    states = [torch.load(weights_dir / f"rank{r}.pt") for r in range(world)]
-    for key, value in states[0].items():
-        for other in states[1:]:
-            assert torch.equal(value, other[key]), f"{key} differs between ranks"
 
 
 @pytest.mark.slow

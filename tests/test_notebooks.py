@@ -80,7 +80,17 @@ def check_quality(ns: dict, folder: Path) -> None:
     assert Path(ns["best_path"]).is_file() and ns["best"].num_classes == 0
 
 
-CHECKS: dict[str, Callable[[dict, Path], None]] = {"01": check_basics, "02": check_conditional, "03": check_quality}
+def check_history(ns: dict, folder: Path) -> None:
+    results = ns["results"]
+    assert list(results) == ["GAN", "cGAN", "DCGAN", "WGAN-GP", "PGGAN"]
+    for r in results.values():  # every model trained its epochs and was scored after each
+        assert len(r["fids"]) == len(r["minutes"]) == ns["MAX_EPOCHS"] and all(v > 0 for v in r["fids"])
+        assert r["run_dir"].resolve().is_relative_to(folder.resolve())
+    assert results["PGGAN"]["model"].resolution == 28 and len(ns["grids"]) == 5  # grew through every stage
+
+
+CHECKS: dict[str, Callable[[dict, Path], None]] = {"01": check_basics, "02": check_conditional, "03": check_quality,
+                                                    "04": check_history}
 
 
 def test_every_notebook_has_its_checks_and_a_twin():

@@ -86,7 +86,10 @@ class SampleQualityCallback(Callback):
         pl_module.log_dict(scores, on_step=False, on_epoch=True, sync_dist=True)
         self.history.append({"epoch": trainer.current_epoch, **scores})
         values = ", ".join(f"{k} = {v:.4g}" for k, v in scores.items())
-        pl_module.print(f"{type(self).__name__} ({self.protocol}) epoch={trainer.current_epoch}: {values}")
+        # A module whose samples depend on its training phase says how (ProgressiveGAN: the resolution).
+        note = getattr(pl_module, "sampling_protocol", "")
+        protocol = f"{self.protocol}; {note}" if note else self.protocol
+        pl_module.print(f"{type(self).__name__} ({protocol}) epoch={trainer.current_epoch}: {values}")
 
     def on_fit_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         best = self.best

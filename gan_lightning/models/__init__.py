@@ -2,5 +2,6 @@
 
 from gan_lightning.models.cgan import ConditionalGAN
 from gan_lightning.models.gan import GAN
+from gan_lightning.models.pggan import ProgressiveGAN
 
-__all__ = ["ConditionalGAN", "GAN"]
+__all__ = ["ConditionalGAN", "GAN", "ProgressiveGAN"]

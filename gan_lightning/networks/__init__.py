@@ -7,6 +7,7 @@ where ``n_classes == 0`` means unconditional.
 from gan_lightning.networks.base import Discriminator, Generator
 from gan_lightning.networks.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
 from gan_lightning.networks.mlp import MLPDiscriminator, MLPGenerator
+from gan_lightning.networks.progressive import ProgressiveDiscriminator, ProgressiveGenerator
 
 __all__ = [
     "DCGANDiscriminator",
@@ -15,5 +16,7 @@ __all__ = [
     "Generator",
     "MLPDiscriminator",
     "MLPGenerator",
+    "ProgressiveDiscriminator",
+    "ProgressiveGenerator",
     "dcgan_init",
 ]

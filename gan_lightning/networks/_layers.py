@@ -1,9 +1,13 @@
-"""Options shared by the discriminators: how the label enters, an AC-GAN class head, spectral normalization."""
+"""Layers and options shared by the networks: how the label enters, an AC-GAN class head, spectral
+normalization, and the layers of progressive GANs (equalized learning rate, pixel norm, minibatch standard
+deviation; Karras et al. 2018)."""
 
+import math
 from typing import Literal, Optional, Union
 
+import torch
 from torch import Tensor, nn
-from torch.nn.utils import parametrizations
+from torch.nn.utils import parametrizations, parametrize
 
 from gan_lightning.errors import GANLightningError
 
@@ -46,3 +50,60 @@ def add_spectral_norm(module: nn.Module) -> nn.Module:
         if isinstance(layer, (nn.modules.conv._ConvNd, nn.Linear, nn.Embedding)):
             parametrizations.spectral_norm(layer)
     return module
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Progressive GANs (Karras et al. 2018)
+# ---------------------------------------------------------------------------------------------------------
+
+
+class _Scale(nn.Module):
+    """The equalized-learning-rate parametrization: the stored weight times a constant."""
+
+    def __init__(self, scale: float) -> None:
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, weight: Tensor) -> Tensor:
+        return weight * self.scale
+
+
+def equalized(layer: nn.Module, gain: float = math.sqrt(2)) -> nn.Module:
+    """Equalized learning rate for a Conv2d or Linear: weights ~ N(0, 1) scaled by ``gain / sqrt(fan_in)`` at
+    every forward, bias 0. Adam then takes steps of the same size relative to every layer's scale."""
+    nn.init.normal_(layer.weight)
+    nn.init.zeros_(layer.bias)
+    parametrize.register_parametrization(layer, "weight", _Scale(gain / math.sqrt(layer.weight[0].numel())))
+    return layer
+
+
+class PixelNorm(nn.Module):
+    """Normalizes each pixel's feature vector to unit root mean square (over the channel dimension)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x * torch.rsqrt(x.pow(2).mean(dim=1, keepdim=True) + 1e-8)
+
+
+class MinibatchStdDev(nn.Module):
+    """Appends one feature map: the standard deviation of every feature over a group of images, averaged.
+
+    A discriminator that sees how varied a group is can penalize a generator whose samples are too alike.
+    Groups of ``group_size`` images (fewer when the batch does not divide: the largest divisor that fits),
+    taken strided through the batch as in the paper's code.
+
+    Args:
+        group_size: Images per group (4 in the paper).
+    """
+
+    def __init__(self, group_size: int = 4) -> None:
+        super().__init__()
+        self.group_size = group_size
+
+    def forward(self, x: Tensor) -> Tensor:
+        n, c, h, w = x.shape
+        g = min(self.group_size, n)
+        while n % g:
+            g -= 1
+        y = x.float().reshape(g, -1, c, h, w)
+        std = (y.var(dim=0, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))  # one number per group
+        return torch.cat([x, std.repeat(g).to(x.dtype).view(n, 1, 1, 1).expand(n, 1, h, w)], dim=1)

@@ -1,0 +1,201 @@
+"""Progressive growing of GANs (Karras et al. 2018): the GAN training step, with a resolution schedule.
+
+The schedule counts real images shown (batches x batch size x processes), as the paper counts kimg: the
+first resolution trains for ``stable_images``; then each next one fades in over ``fade_images`` (alpha
+rises linearly from 0 to 1, batch by batch) and trains for ``stable_images``; the last one trains on until
+the end. The count is saved in checkpoints, so a run resumed mid-stage or mid-fade continues exactly, and a
+reloaded checkpoint samples at the resolution it was trained at. Real images are average-pooled to the
+current resolution on the fly (and blended with the half resolution during a fade, as in the paper): the
+fast in-memory data path is unchanged. ``sample()`` returns full-size images at every stage, upsampled
+(nearest) from the current resolution, so grids and metrics work throughout; the metric callbacks print
+the resolution with each value.
+
+Loss: WGAN-GP (lambda 10, one critic step per generator step) plus the paper's drift term
+``0.001 * E[D(x)^2]`` that keeps the critic's outputs near 0; Adam lr 1e-3, betas (0, 0.99), eps 1e-8.
+
+Under DDP only the parameters of the active stages are trainable (the others get no gradient, so they are
+frozen with ``requires_grad``), which keeps the per-network gradient averaging and its check.
+"""
+
+from typing import Any, Literal, Optional
+
+import torch
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from torch import Tensor
+
+from gan_lightning.errors import GANLightningError
+from gan_lightning.losses import drift_penalty
+from gan_lightning.models._logging import logs_this_batch
+from gan_lightning.models.gan import GAN
+from gan_lightning.networks.progressive import ProgressiveDiscriminator, ProgressiveGenerator, fade_in_reals
+
+
+def paper_adam(params) -> torch.optim.Optimizer:
+    """The paper's optimizer: Adam, lr 1e-3, betas (0, 0.99), eps 1e-8; fused."""
+    return torch.optim.Adam(params, lr=1e-3, betas=(0.0, 0.99), eps=1e-8, fused=True)
+
+
+def progress_at(images: int, num_stages: int, stable_images: int, fade_images: int) -> tuple[int, float]:
+    """``(stage, alpha)`` after ``images`` real images: stage 0 for ``stable_images``, then for each next stage
+    a fade-in of ``fade_images`` (alpha from 0 to 1) and ``stable_images`` at alpha 1.
+
+    >>> [progress_at(n, 3, 100, 50) for n in (0, 99, 100, 125, 150, 249, 250, 10**6)]
+    [(0, 1.0), (0, 1.0), (1, 0.0), (1, 0.5), (1, 1.0), (1, 1.0), (2, 0.0), (2, 1.0)]
+    """
+    remaining, stage = images - stable_images, 0
+    while remaining >= 0 and stage < num_stages - 1:
+        stage += 1
+        if remaining < fade_images:
+            return stage, remaining / fade_images
+        remaining -= fade_images + stable_images
+    return stage, 1.0
+
+
+class ProgressiveGAN(GAN):
+    """A GAN whose networks grow from low to full resolution during training (PGGAN).
+
+    Args:
+        generator: A ``ProgressiveGenerator``.
+        discriminator: A ``ProgressiveDiscriminator`` with the generator's ``img_shape``.
+        stable_images: Real images shown at each resolution once it is faded in (the first resolution: all of
+            its training; the last one trains on until the end).
+        fade_images: Real images over which each new resolution fades in (alpha from 0 to 1); 0 switches at once.
+        reset_optimizers: Clear both optimizers' moment estimates when a new resolution starts, as the paper's
+            code does.
+        latent_dim: Size of the noise vector; by default the generator's ``latent_dim``.
+        loss: Adversarial loss: ``wasserstein`` (the paper's), ``bce``, ``minimax``, ``lsgan`` or ``hinge``.
+        n_critic: Discriminator steps per generator step (1 in the paper).
+        gp_weight: Weight of the WGAN-GP gradient penalty (10 in the paper); 0 turns it off.
+        drift_weight: Weight epsilon of the drift term ``E[D(x)^2]`` on real images (0.001 in the paper).
+        r1_gamma: Weight gamma of the R1 penalty; 0 turns it off.
+        ema_decay: Decay of the generator's EMA used for sampling (0.999 in the paper); None turns it off.
+        optimizer_g: Optimizer of the generator; None means Adam(lr=1e-3, betas=(0.0, 0.99), eps=1e-8).
+        optimizer_d: Optimizer of the discriminator; None means Adam(lr=1e-3, betas=(0.0, 0.99), eps=1e-8).
+        scheduler_g: Learning-rate scheduler of the generator, stepped once per epoch; None for none.
+        scheduler_d: Learning-rate scheduler of the discriminator, stepped once per epoch; None for none.
+        on_nonfinite: What a non-finite loss does: ``stop`` ends training with a message naming the step;
+            ``skip`` skips that optimizer step and counts it in ``train/skipped_steps``.
+    """
+
+    def __init__(
+        self,
+        generator: ProgressiveGenerator,
+        discriminator: ProgressiveDiscriminator,
+        stable_images: int = 60000,
+        fade_images: int = 60000,
+        reset_optimizers: bool = True,
+        latent_dim: Optional[int] = None,
+        loss: str = "wasserstein",
+        n_critic: int = 1,
+        gp_weight: float = 10.0,
+        drift_weight: float = 0.001,
+        r1_gamma: float = 0.0,
+        ema_decay: Optional[float] = None,
+        optimizer_g: Optional[OptimizerCallable] = None,
+        optimizer_d: Optional[OptimizerCallable] = None,
+        scheduler_g: Optional[LRSchedulerCallable] = None,
+        scheduler_d: Optional[LRSchedulerCallable] = None,
+        on_nonfinite: Literal["stop", "skip"] = "stop",
+    ) -> None:
+        if not (isinstance(generator, ProgressiveGenerator) and isinstance(discriminator, ProgressiveDiscriminator)):
+            raise GANLightningError("ProgressiveGAN grows its networks by stages: use ProgressiveGenerator and "
+                                    "ProgressiveDiscriminator (gan_lightning.networks).")
+        if generator.sizes != discriminator.sizes:
+            raise GANLightningError(f"The generator grows through {generator.sizes} but the discriminator through "
+                                    f"{discriminator.sizes}: give both networks the same img_shape.")
+        if stable_images < 0 or fade_images < 0 or drift_weight < 0:
+            raise GANLightningError("stable_images, fade_images and drift_weight must be >= 0.")
+        super().__init__(generator, discriminator, latent_dim=latent_dim, loss=loss, n_critic=n_critic,
+                         gp_weight=gp_weight, r1_gamma=r1_gamma, ema_decay=ema_decay,
+                         optimizer_g=optimizer_g or paper_adam, optimizer_d=optimizer_d or paper_adam,
+                         scheduler_g=scheduler_g, scheduler_d=scheduler_d, on_nonfinite=on_nonfinite)
+        # Minibatch standard deviation mixes the images of a batch: real and fake go through D separately.
+        self._separate_d_batches = True
+        self.images_seen = 0  # real images shown so far, over all processes: the schedule's clock
+        self._optimizer_stage = 0  # the stage the optimizers' moments belong to
+        self._apply_progress()
+
+    # -----------------------------------------------------------------------------------------------------
+    # Progress: stage and alpha from the image count
+    # -----------------------------------------------------------------------------------------------------
+
+    @property
+    def progress(self) -> tuple[int, float]:
+        """``(stage, alpha)`` at the current image count."""
+        return progress_at(self.images_seen, self.generator.num_stages, self.hparams.stable_images,
+                           self.hparams.fade_images)
+
+    @property
+    def resolution(self) -> int:
+        """Side of the images the networks work at now (7, 14 or 28 for MNIST)."""
+        return self.generator.sizes[self.progress[0]]
+
+    @property
+    def sampling_protocol(self) -> str:
+        """How ``sample()`` makes its images now, printed by the metric callbacks next to each value."""
+        (stage, alpha), full = self.progress, self.generator.img_shape[1]
+        if stage > 0 and alpha == 0:  # a fade about to start: the new block has no weight yet
+            stage, alpha = stage - 1, 1.0
+        size = self.generator.sizes[stage]
+        text = f"generated at {size}x{size}"
+        if stage > 0 and alpha < 1:
+            text += f" fading in over {size // 2}x{size // 2} (alpha {alpha:.2f})"
+        return text + (f", upsampled to {full}x{full}" if size < full else "")
+
+    def _apply_progress(self) -> tuple[int, float]:
+        stage, alpha = self.progress
+        ema = [self.generator_ema.module] if self.generator_ema is not None else []
+        for net in (self.generator, self.discriminator, *ema):
+            net.set_progress(stage, alpha)
+        return stage, alpha
+
+    # -----------------------------------------------------------------------------------------------------
+    # Training
+    # -----------------------------------------------------------------------------------------------------
+
+    def configure_model(self) -> None:
+        """No ``torch.compile`` (and no ``compile`` argument): the forward changes with every stage and fade step."""
+
+    def training_step(self, batch, batch_idx: int) -> None:
+        stage, alpha = self._apply_progress()
+        if stage != self._optimizer_stage:
+            self._optimizer_stage = stage
+            if self.hparams.reset_optimizers:
+                for opt in self.optimizers():
+                    opt.optimizer.state.clear()
+        # Unused stages get no gradient: freeze them, so that DDP's per-network averaging checks the rest.
+        for net in (self.generator, self.discriminator):
+            net.requires_grad_(False)
+            for p in net.parameters_in_use():
+                p.requires_grad_(True)
+        super().training_step(batch, batch_idx)
+        self.images_seen += GAN._unpack(self, batch)[0].shape[0] * self.trainer.world_size
+        self._apply_progress()  # what sample() draws now, and what a checkpoint of this moment reloads
+        if logs_this_batch(self.trainer, batch_idx):
+            self.log_dict({"train/resolution": float(self.generator.sizes[stage]), "train/alpha": alpha})
+
+    def _d_loss(self, real: Tensor, fake: Tensor, labels: Optional[Tensor]) -> tuple[Tensor, Tensor, Tensor]:
+        loss, real_logits, fake_logits = super()._d_loss(real, fake, labels)
+        if self.hparams.drift_weight > 0:  # keeps the critic's outputs near 0 (the paper's epsilon term)
+            loss = loss + self.hparams.drift_weight * drift_penalty(real_logits)
+        return loss, real_logits, fake_logits
+
+    def _unpack(self, batch) -> tuple[Tensor, Optional[Tensor]]:
+        real, labels = super()._unpack(batch)
+        return fade_in_reals(real, self.generator.resolution, self.generator.alpha), labels
+
+    # -----------------------------------------------------------------------------------------------------
+    # Checkpoints
+    # -----------------------------------------------------------------------------------------------------
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_save_checkpoint(checkpoint)
+        checkpoint["progressive_growing"] = {"images_seen": self.images_seen,
+                                             "optimizer_stage": self._optimizer_stage}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_load_checkpoint(checkpoint)
+        state = checkpoint.get("progressive_growing", {})
+        self.images_seen = state.get("images_seen", 0)
+        self._optimizer_stage = state.get("optimizer_stage", 0)
+        self._apply_progress()
