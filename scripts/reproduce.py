@@ -11,7 +11,8 @@ max_time: the whole training, its per-epoch metrics included; the last epoch may
 trains in its own process, ``gan-lightning fit --config <recipe> --seed_everything <seed>``, showing its
 progress, into OUT/runs/<recipe>/seed<seed>/; its best checkpoint (lowest val/fid; last.ckpt when the recipe
 logs no FID) is then scored on --num-samples samples (noise seed 0) against the MNIST test images in the
-mnist backbone, with the real-data floor as the table's first row. A finished run is reused when the script
+mnist backbone, with the real-data floor as the table's first row. fid_curves.png (beside the grids) draws
+every recipe's val/fid, and val/cond_acc, over its training minutes. A finished run is reused when the script
 runs again with the same budget and settings; --retrain trains it anew.
 """
 
@@ -134,12 +135,18 @@ def best_checkpoint(run: Path) -> tuple[Path, Optional[int]]:
     return last, None
 
 
-def progress(run: Path) -> tuple[int, int]:
-    """(epochs trained, the last one possibly cut short by max_time; generator updates) from last.ckpt."""
-    last = run / "checkpoints" / "last.ckpt"
-    checkpoint = read_checkpoint(last)
+def progress(run: Path) -> tuple[int, int, dict[str, list]]:
+    """From last.ckpt: epochs trained (the last one possibly cut short by max_time), generator updates, and the
+    curves the metric callbacks kept (``{"val/fid": [[minutes, value], ...], ...}``)."""
+    checkpoint = read_checkpoint(run / "checkpoints" / "last.ckpt")
     n_critic = checkpoint.get("hyper_parameters", {}).get("n_critic", 1)
-    return checkpoint["epoch"] + 1, checkpoint["global_step"] // (n_critic + 1)
+    curves: dict[str, list] = {}
+    for state in checkpoint.get("callbacks", {}).values():
+        for entry in state.get("history", []) if isinstance(state, dict) else []:
+            for key, value in entry.items():
+                if key.startswith("val/") and not key.endswith("_std"):
+                    curves.setdefault(key, []).append([entry.get("minutes"), value])
+    return checkpoint["epoch"] + 1, checkpoint["global_step"] // (n_critic + 1), curves
 
 
 def run_one(args, spec: str, seed: int, backbone, real, grids: Path) -> dict:
@@ -152,12 +159,12 @@ def run_one(args, spec: str, seed: int, backbone, real, grids: Path) -> dict:
         result = json.loads(saved.read_text())
         if result.get("settings") == settings:
             print(f"{name} seed {seed}: reusing the finished run in {run} (--retrain to train it again)")
-            return result["row"]
+            return {**result["row"], "curves": result.get("curves", {})}
     if run.exists():
         shutil.rmtree(run)
     seconds = train(args, name, config, budget, seed, run)
     checkpoint, best_epoch = best_checkpoint(run)
-    epochs, steps = progress(run)
+    epochs, steps, curves = progress(run)
     model = load_model(checkpoint, map_location=args.device)
     scores = score_model(model, backbone, real, args.num_samples, seed=0, kid_subset_size=args.kid_subset_size)
     print(f"{name} seed {seed}: {checkpoint.name} ({ema_or_live(model)}) "
@@ -170,8 +177,8 @@ def run_one(args, spec: str, seed: int, backbone, real, grids: Path) -> dict:
     row = {"recipe": name, "seed": seed, "budget": budget or "config", "epochs": epochs, "generator_steps": steps,
            "seconds": round(seconds, 1), "best_epoch": best_epoch, **scores, "checkpoint": str(checkpoint)}
     with atomic_write(saved) as tmp:
-        tmp.write_text(json.dumps({"settings": settings, "row": row}, indent=1))
-    return row
+        tmp.write_text(json.dumps({"settings": settings, "row": row, "curves": curves}, indent=1))
+    return {**row, "curves": curves}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -208,6 +215,42 @@ def markdown(rows: list[dict], floor: dict, protocol: str) -> str:
                      f"| {spread([r['seconds'] / 60 for r in runs], 1)} "
                      f"| {spread([r['best_epoch'] for r in runs], 1)} | {scores(runs)} |")
     return "\n".join(lines) + "\n"
+
+
+def plot_curves(rows: list[dict], floor: dict, path: Path) -> None:
+    """val/fid (and val/cond_acc when a recipe logs it) over training minutes, one line per recipe (its first
+    seed), the real-data floor dashed: recipes compared over the same wall-clock budget."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    first = {}
+    for row in rows:
+        first.setdefault(row["recipe"], row)
+    keys = [k for k in ("val/fid", "val/cond_acc") if any(k in r["curves"] for r in first.values())]
+    if not keys:
+        return
+    fig, axes = plt.subplots(1, len(keys), figsize=(6.5 * len(keys), 4.2), squeeze=False)
+    for ax, key in zip(axes.flat, keys):
+        for name, row in first.items():
+            points = [(m, v) for m, v in row["curves"].get(key, []) if m is not None]
+            if points:
+                ax.plot(*zip(*points), marker="o", markersize=2.5, label=name)
+        ceiling = floor.get("fid" if key == "val/fid" else "cond_acc")
+        if ceiling is not None:
+            ax.axhline(ceiling, color="gray", linestyle="--", linewidth=1, label="real data")
+        if key == "val/fid":
+            ax.set_yscale("log")
+        ax.set_xlabel("training minutes (metrics included)")
+        ax.set_title(key)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize="small")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path) as tmp:
+        fig.savefig(tmp, dpi=100)
+    plt.close(fig)
 
 
 def write_outputs(args, rows: list[dict], table: str) -> None:
@@ -260,6 +303,7 @@ def main(argv: Optional[list[str]] = None) -> list[dict]:
         table = markdown(rows, floor, protocol)
         print("\n" + table)
         write_outputs(args, rows, table)
+        plot_curves(rows, floor, Path(args.docs or args.out) / "fid_curves.png")
     except GANLightningError as err:
         print(f"reproduce.py: error: {err}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -49,7 +49,7 @@ def fit_recipe(config: str, data_dir: str) -> dict:
         "expected_steps": (model.hparams.n_critic + 1) * BATCHES,
         "conditional": bool(model.num_classes),
         "logged": {k: float(v) for k, v in trainer.callback_metrics.items()},
-        "scores": {k: v for m in metrics for k, v in m.history[-1].items() if k != "epoch"},
+        "scores": {k: v for m in metrics for k, v in m.history[-1].items() if k.startswith("val/")},
         "weights": weights_digest(model),
         "checkpoint": str(checkpoint.resolve()),
     }

@@ -1,5 +1,6 @@
 """The metric callbacks in training: logging, checkpointing on val/fid, shared sampling, modes, DDP."""
 
+import time
 
 import pytest
 import torch
@@ -56,6 +57,8 @@ def test_val_fid_is_monitored_by_model_checkpoint_and_samples_are_shared(mnist_3
     assert len(calls) == 3  # one generation per epoch, shared by FID, KID and IS (same backbone)
     fids = [entry["val/fid"] for entry in fid.history]
     assert [entry["epoch"] for entry in fid.history] == [0, 1, 2] and len(set(fids)) == 3
+    minutes = [entry["minutes"] for entry in fid.history]  # training time when each number was known
+    assert 0 < minutes[0] <= minutes[1] <= minutes[2] < 5
     best = min(range(3), key=fids.__getitem__)
     assert checkpoint.best_model_score.item() == pytest.approx(fids[best])
     assert checkpoint.best_model_path.endswith(f"epoch={best}-fid={fids[best]:.2f}.ckpt")
@@ -127,6 +130,13 @@ def test_metrics_are_skipped_under_fast_dev_run(fake_mnist, tmp_path):
     trainer = quiet_trainer(fast_dev_run=1, callbacks=[fid])
     trainer.fit(tiny_gan(), data(fake_mnist))
     assert fid.history == [] and "val/fid" not in trainer.callback_metrics
+
+
+def test_a_resumed_run_counts_its_minutes_on_from_the_last_evaluation(tmp_path):
+    fid = small(FID, tmp_path)
+    fid.load_state_dict({"history": [{"epoch": 4, "minutes": 7.5, "val/fid": 3.0}]})
+    fid.on_train_start(None, None)
+    assert (time.monotonic() - fid._started) / 60 == pytest.approx(7.5, abs=0.01)
 
 
 def test_history_is_saved_in_checkpoints(mnist_300, tmp_path):

@@ -52,6 +52,9 @@ def test_reproduce_trains_scores_and_writes_the_table(reproduce, tmp_path, capsy
     text = readme.read_text()
     assert table in text and "old table" not in text and text.startswith("# intro\n") and text.endswith("## after\n")
     assert Image.open(tmp_path / "docs" / "gan.png").size == (8 * 30 + 2, 8 * 30 + 2)  # 64 samples, 8 per row
+    minutes, fid = rows[0]["curves"]["val/fid"][0]  # the FID callback's one evaluation, with its time
+    assert 0 < minutes < 5 and fid == pytest.approx(float(saved[0]["fid"]), rel=1e-4)
+    assert Image.open(tmp_path / "docs" / "fid_curves.png").size[0] > 300
 
     def no_training(*args, **kwargs):
         raise AssertionError("a finished run was trained again")

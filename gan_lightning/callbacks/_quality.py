@@ -5,6 +5,7 @@ validation loop) and logs ``val/<metric>``. Lightning runs ModelCheckpoint and E
 callbacks' ``on_train_epoch_end``, so ``ModelCheckpoint(monitor="val/fid", mode="min")`` sees this epoch's value.
 """
 
+import time
 from typing import Any, Optional
 
 from lightning.pytorch import Callback, LightningModule, Trainer
@@ -37,6 +38,7 @@ class SampleQualityCallback(Callback):
         self.history: list[dict[str, float]] = []
         self._backbone: Optional[Backbone] = None
         self._skip = True
+        self._started = time.monotonic()
         self.protocol = f"{num_samples} samples, {backbone} backbone"
 
     @property
@@ -77,6 +79,12 @@ class SampleQualityCallback(Callback):
             self.protocol += ", EMA generator"
         self.check(pl_module, self._backbone, n_real)
 
+    def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        # The clock of the history's `minutes`, from the start of training as the Trainer's max_time counts;
+        # a resumed run goes on from its last evaluation.
+        before = self.history[-1].get("minutes", 0.0) if self.history else 0.0
+        self._started = time.monotonic() - 60 * before
+
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if self._skip or (trainer.current_epoch + 1) % self.every_n_epochs:
             return
@@ -84,7 +92,10 @@ class SampleQualityCallback(Callback):
         # Every rank computed the same numbers (torchmetrics gathered the states); sync_dist averages equal
         # values, which changes nothing but tells Lightning that every rank holds the global number.
         pl_module.log_dict(scores, on_step=False, on_epoch=True, sync_dist=True)
-        self.history.append({"epoch": trainer.current_epoch, **scores})
+        # `minutes`: training time (this evaluation included) when the number was known, to compare recipes by
+        # their curves over the same wall-clock budget (scripts/reproduce.py plots them).
+        minutes = (time.monotonic() - self._started) / 60
+        self.history.append({"epoch": trainer.current_epoch, "minutes": round(minutes, 3), **scores})
         values = ", ".join(f"{k} = {v:.4g}" for k, v in scores.items())
         # A module whose samples depend on its training phase says how (ProgressiveGAN: the resolution).
         note = getattr(pl_module, "sampling_protocol", "")
