@@ -5,7 +5,7 @@ __version__ = "0.1.0"
 from gan_lightning.callbacks import LossProgressBar, SampleGrid  # noqa: E402
 from gan_lightning.data import MNISTDataModule  # noqa: E402
 from gan_lightning.errors import GANLightningError  # noqa: E402
-from gan_lightning.models import GAN, ConditionalGAN, ProgressiveGAN  # noqa: E402
+from gan_lightning.models import GAN, ConditionalGAN, InfoGAN, ProgressiveGAN  # noqa: E402
 from gan_lightning.networks import (  # noqa: E402
     DCGANDiscriminator,
     DCGANGenerator,
@@ -21,6 +21,7 @@ __all__ = [
     "DCGANGenerator",
     "GAN",
     "GANLightningError",
+    "InfoGAN",
     "LossProgressBar",
     "MLPDiscriminator",
     "MLPGenerator",

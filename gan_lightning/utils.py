@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from torchvision.utils import make_grid
 
 from gan_lightning.errors import GANLightningError
-from gan_lightning.models import GAN, ConditionalGAN
+from gan_lightning.models import GAN, ConditionalGAN, InfoGAN
 
 PathLike = Union[str, Path]
 
@@ -74,7 +74,7 @@ def model_class(hparams: dict) -> type[GAN]:
     """The module class a checkpoint's hyperparameters name: LightningCLI saves it as ``_class_path``."""
     class_path = hparams.get("_class_path")
     if not class_path:  # written by Trainer.fit in Python: guess from the arguments only a cGAN has
-        return ConditionalGAN if "num_classes" in hparams else GAN
+        return ConditionalGAN if "num_classes" in hparams else InfoGAN if "num_codes" in hparams else GAN
     module_name, _, name = class_path.rpartition(".")
     cls = getattr(importlib.import_module(module_name), name, None)
     if not (isinstance(cls, type) and issubclass(cls, GAN)):

@@ -129,8 +129,8 @@ def test_projection_adds_an_embedding_and_no_label_channels():
 
 @pytest.mark.parametrize("conditioning", ["concat", "projection"])
 @pytest.mark.parametrize("make_d", [tiny_d, lambda **kw: MLPDiscriminator(hidden_dims=(32,), **kw)])
-def test_aux_classifier_gives_class_logits_from_the_same_forward(make_d, conditioning):
-    d = make_d(n_classes=10, conditioning=conditioning, aux_classifier=True)
+def test_aux_classes_give_class_logits_from_the_same_forward(make_d, conditioning):
+    d = make_d(n_classes=10, conditioning=conditioning, aux_classes=10)
     x = torch.randn(4, 1, 28, 28)
     logits, classes = d(x, LABELS, return_class_logits=True)
     assert logits.shape == (4,) and classes.shape == (4, 10)
@@ -152,7 +152,7 @@ def test_aux_classifier_gives_class_logits_from_the_same_forward(make_d, conditi
         (lambda: tiny_g(img_shape=(1, 28, 32)), r"\(C, S, S\)"),
         (lambda: tiny_d(conditioning="sum"), "Unknown conditioning"),
         (lambda: MLPDiscriminator(conditioning="sum"), "Unknown conditioning"),
-        (lambda: tiny_d(aux_classifier=True), "aux_classifier needs n_classes"),
+        (lambda: tiny_d(aux_classes=1), "needs at least 2 classes"),
         (lambda: tiny_d(n_classes=10)(torch.randn(4, 1, 28, 28), LABELS, return_class_logits=True), "no class head"),
     ],
 )

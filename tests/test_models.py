@@ -191,11 +191,11 @@ def test_conditional_gan_samples_the_asked_digits_and_the_data_distribution(fake
     torch.testing.assert_close(model.label_probs, torch.full((10,), 0.1))
 
 
-def acgan(aux_weight=1.0, aux_classifier=True):
+def acgan(aux_weight=1.0, aux_classes=10):
     from gan_lightning import ConditionalGAN
 
     return ConditionalGAN(MLPGenerator(latent_dim=8, hidden_dims=(32,), n_classes=10),
-                          MLPDiscriminator(hidden_dims=(32,), n_classes=10, aux_classifier=aux_classifier),
+                          MLPDiscriminator(hidden_dims=(32,), n_classes=10, aux_classes=aux_classes),
                           aux_weight=aux_weight)
 
 
@@ -221,10 +221,10 @@ def test_acgan_trains_the_class_head(fake_mnist):
     assert not torch.equal(head.weight, model.discriminator.classifier.weight)
 
 
-@pytest.mark.parametrize("aux_weight, aux_classifier", [(1.0, False), (0.0, True), (-1.0, True)])
-def test_acgan_needs_both_the_weight_and_the_head(aux_weight, aux_classifier):
-    with pytest.raises(GANLightningError, match="aux_weight > 0 and the discriminator's aux_classifier"):
-        acgan(aux_weight, aux_classifier)
+@pytest.mark.parametrize("aux_weight, aux_classes", [(1.0, 0), (1.0, 5), (0.0, 10), (-1.0, 10)])
+def test_acgan_needs_both_the_weight_and_the_head(aux_weight, aux_classes):
+    with pytest.raises(GANLightningError, match="aux_weight > 0 and the discriminator's aux_classes=10"):
+        acgan(aux_weight, aux_classes)
 
 
 def test_conditional_gan_signature_matches_gan():

@@ -38,7 +38,7 @@ class ConditionalGAN(GAN):
         compile: Compile the generator and discriminator with ``torch.compile`` when fitting.
         aux_weight: Weight of the AC-GAN auxiliary classification loss (Odena et al. 2017): D's classifier head
             learns the class of real and fake images, and G is rewarded when its images are classified as the
-            label asked for; it raises conditional accuracy. Needs a discriminator with ``aux_classifier``;
+            label asked for; it raises conditional accuracy. Needs a discriminator with ``aux_classes = num_classes``;
             0 turns it off.
     """
 
@@ -63,12 +63,11 @@ class ConditionalGAN(GAN):
     ) -> None:
         super().__init__(generator, discriminator, latent_dim, loss, n_critic, gp_weight, r1_gamma, ema_decay,
                          optimizer_g, optimizer_d, scheduler_g, scheduler_d, on_nonfinite, compile)
-        has_classifier = bool(getattr(discriminator, "aux_classifier", False))
-        if aux_weight < 0 or (aux_weight > 0) != has_classifier:
+        head = getattr(discriminator, "aux_classes", 0)
+        if aux_weight < 0 or (aux_weight > 0 and head != num_classes) or (aux_weight == 0 and head):
             raise GANLightningError(
-                f"aux_weight={aux_weight} with a discriminator {'with' if has_classifier else 'without'} a class head: "
-                "the AC-GAN loss needs both aux_weight > 0 and the discriminator's aux_classifier: true "
-                "(or neither)."
+                f"aux_weight={aux_weight} with a discriminator class head of aux_classes={head}: the AC-GAN loss "
+                f"needs both aux_weight > 0 and the discriminator's aux_classes={num_classes} (or neither)."
             )
         for name, net in (("generator", generator), ("discriminator", discriminator)):
             declared = getattr(net, "n_classes", num_classes)

@@ -22,10 +22,9 @@ def check_conditioning(conditioning: str) -> None:
         )
 
 
-def check_aux_classifier(aux_classifier: bool, n_classes: int) -> None:
-    if aux_classifier and n_classes < 2:
-        raise GANLightningError(f"aux_classifier needs n_classes >= 2 (got {n_classes}): set the discriminator's "
-                                "n_classes to the number of classes, or turn aux_classifier off.")
+def check_aux_classes(aux_classes: int) -> None:
+    if aux_classes == 1 or aux_classes < 0:
+        raise GANLightningError(f"aux_classes={aux_classes}: a class head needs at least 2 classes (0 for none).")
 
 
 def with_class_logits(logits: Tensor, features: Tensor, classifier: Optional[nn.Module],
@@ -34,7 +33,7 @@ def with_class_logits(logits: Tensor, features: Tensor, classifier: Optional[nn.
     if not wanted:
         return logits
     if classifier is None:
-        raise GANLightningError("This discriminator has no class head: build it with aux_classifier: true.")
+        raise GANLightningError("This discriminator has no class head: build it with aux_classes set (e.g. 10).")
     return logits, classifier(features)
 
 

@@ -31,7 +31,7 @@ from gan_lightning.networks._checks import check_images, check_labels, check_lat
 from gan_lightning.networks._layers import (
     Conditioning,
     add_spectral_norm,
-    check_aux_classifier,
+    check_aux_classes,
     check_conditioning,
     with_class_logits,
 )
@@ -151,8 +151,9 @@ class DCGANDiscriminator(Discriminator):
             embedding (Miyato et al. 2018).
         batch_norm: Batch norm after every convolution but the first, as in the DCGAN paper. Leave it off
             for WGAN-GP and R1 (their penalties are per image) and with spectral norm.
-        aux_classifier: Add an AC-GAN class head (``n_classes`` logits from the same features), returned by
-            ``forward(x, labels, return_class_logits=True)``; for ``ConditionalGAN(aux_weight > 0)``.
+        aux_classes: Size of a class head on the same features (0: none), returned by ``forward(x, labels,
+            return_class_logits=True)``: the AC-GAN classifier of ``ConditionalGAN(aux_weight > 0)``
+            (``n_classes``) or the code predictor of ``InfoGAN`` (``num_codes``).
 
     >>> d = DCGANDiscriminator(img_shape=(1, 28, 28), n_classes=10, conditioning="projection")
     >>> d(torch.randn(2, 1, 28, 28), torch.tensor([3, 7])).shape
@@ -167,11 +168,11 @@ class DCGANDiscriminator(Discriminator):
         conditioning: Conditioning = "concat",
         spectral_norm: bool = False,
         batch_norm: bool = False,
-        aux_classifier: bool = False,
+        aux_classes: int = 0,
     ) -> None:
         super().__init__()
         check_conditioning(conditioning)
-        check_aux_classifier(aux_classifier, n_classes)
+        check_aux_classes(aux_classes)
         self.img_shape = tuple(img_shape)
         self.n_classes = n_classes
         self.conditioning = conditioning
@@ -187,8 +188,8 @@ class DCGANDiscriminator(Discriminator):
         self.head = nn.Linear(feature_dim, 1)
         use_embed = n_classes > 0 and conditioning == "projection"
         self.embed = nn.Embedding(n_classes, feature_dim) if use_embed else None
-        self.aux_classifier = aux_classifier
-        self.classifier = nn.Linear(feature_dim, n_classes) if aux_classifier else None
+        self.aux_classes = aux_classes
+        self.classifier = nn.Linear(feature_dim, aux_classes) if aux_classes else None
         self.apply(dcgan_init)
         if spectral_norm:
             add_spectral_norm(self)

@@ -17,7 +17,7 @@ from gan_lightning.networks._checks import check_images, check_labels, check_lat
 from gan_lightning.networks._layers import (
     Conditioning,
     add_spectral_norm,
-    check_aux_classifier,
+    check_aux_classes,
     check_conditioning,
     with_class_logits,
 )
@@ -84,8 +84,9 @@ class MLPDiscriminator(Discriminator):
             ``phi(x)`` the last hidden layer, Miyato and Koyama 2018).
         spectral_norm: Spectrally normalize every linear layer and the projection embedding
             (Miyato et al. 2018).
-        aux_classifier: Add an AC-GAN class head (``n_classes`` logits from the last hidden layer), returned by
-            ``forward(x, labels, return_class_logits=True)``; for ``ConditionalGAN(aux_weight > 0)``.
+        aux_classes: Size of a class head on the last hidden layer (0: none), returned by ``forward(x, labels,
+            return_class_logits=True)``: the AC-GAN classifier of ``ConditionalGAN(aux_weight > 0)``
+            (``n_classes``) or the code predictor of ``InfoGAN`` (``num_codes``).
     """
 
     def __init__(
@@ -95,11 +96,11 @@ class MLPDiscriminator(Discriminator):
         n_classes: int = 0,
         conditioning: Conditioning = "concat",
         spectral_norm: bool = False,
-        aux_classifier: bool = False,
+        aux_classes: int = 0,
     ) -> None:
         super().__init__()
         check_conditioning(conditioning)
-        check_aux_classifier(aux_classifier, n_classes)
+        check_aux_classes(aux_classes)
         self.img_shape = tuple(img_shape)
         self.n_classes = n_classes
         self.conditioning = conditioning
@@ -110,8 +111,8 @@ class MLPDiscriminator(Discriminator):
         if n_classes > 0 and conditioning == "projection":
             self.embed = nn.Embedding(n_classes, dims[-1])
             nn.init.xavier_uniform_(self.embed.weight)  # as in Miyato and Koyama's code; N(0, 1) is far too large
-        self.aux_classifier = aux_classifier
-        self.classifier = nn.Linear(dims[-1], n_classes) if aux_classifier else None
+        self.aux_classes = aux_classes
+        self.classifier = nn.Linear(dims[-1], aux_classes) if aux_classes else None
         if spectral_norm:
             add_spectral_norm(self)
 
