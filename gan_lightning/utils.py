@@ -133,14 +133,24 @@ def grid_labels(model: GAN, num: int, digit: Optional[int]) -> tuple[Optional[Te
     return torch.arange(model.num_classes).repeat_interleave(per_class), per_class
 
 
+def grid_rows(model: GAN) -> int:
+    """Rows of a grid with one class (conditional models) or one code (InfoGAN) per row; 0 for free layout."""
+    return model.num_classes or getattr(model, "num_codes", 0)
+
+
 def sample_grid(model: GAN, num: int, nrow: int = 8, digit: Optional[int] = None,
                 seed: int = 0) -> tuple[Tensor, int]:
     """A (3, H, W) grid in [0, 1] of ``num`` samples drawn from seeded noise, and its images per row:
-    conditional models draw one row per class (0 at the top) unless ``digit`` picks one class."""
+    conditional models draw one row per class (0 at the top) unless ``digit`` picks one class, InfoGAN one row
+    per code when ``num`` is a multiple of the number of codes."""
     if num < 1 or nrow < 1:
         raise GANLightningError(f"num={num}, nrow={nrow}: ask for at least one image and one per row.")
     labels, per_class = grid_labels(model, num, digit)
     z = model.noise(num, generator=torch.Generator(device=model.device).manual_seed(seed))
+    codes = getattr(model, "num_codes", 0)
+    if codes and num % codes == 0:
+        per_class = num // codes
+        z = model.with_codes(z, torch.arange(codes, device=z.device).repeat_interleave(per_class))
     images = model.sample(num, labels=labels, z=z)
     columns = per_class or nrow
     return make_grid(images.cpu(), nrow=columns, normalize=True, value_range=(-1, 1), pad_value=1.0), columns

@@ -37,7 +37,7 @@ from gan_lightning.data import MNISTDataModule
 from gan_lightning.errors import GANLightningError
 from gan_lightning.metrics import get_backbone, reference_features
 from gan_lightning.metrics.evaluation import ema_or_live, real_floor_features, score_features, score_model
-from gan_lightning.utils import load_model, read_checkpoint, sample_grid
+from gan_lightning.utils import grid_rows, load_model, read_checkpoint, sample_grid
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN = "<!-- results table: written by scripts/reproduce.py, do not edit by hand -->"
@@ -52,8 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="configs to train, e.g. fast_dcgan, cgan:10e, dcgan:12m or path/to/config.yaml")
     parser.add_argument("--seeds", nargs="+", type=int, default=[42], help="seed_everything of each run "
                                                                              "(default: 42, the configs' seed)")
-    parser.add_argument("--data-dir", default="data", help="folder holding MNIST/raw/ (default: data, downloaded "
-                                                           "when missing)")
+    parser.add_argument("--data-dir", default="data", help="folder holding MNIST/raw/, downloaded when missing "
+                                                           "(default: data)")
     parser.add_argument("--out", default="results", help="folder for the runs, results.md and results.csv "
                                                          "(default: results)")
     parser.add_argument("--docs", help="folder for the sample grids, one <recipe>.png each (default: --out)")
@@ -170,7 +170,7 @@ def run_one(args, spec: str, seed: int, backbone, real, grids: Path) -> dict:
     print(f"{name} seed {seed}: {checkpoint.name} ({ema_or_live(model)}) "
           + ", ".join(f"{k} {v:.4g}" for k, v in scores.items()), flush=True)
     if seed == args.seeds[0]:
-        grid, _ = sample_grid(model, 10 * model.num_classes if model.num_classes else 64, nrow=8)
+        grid, _ = sample_grid(model, 10 * grid_rows(model) or 64, nrow=8)
         grids.mkdir(parents=True, exist_ok=True)
         with atomic_write(grids / f"{name}.png") as tmp:
             save_image(grid, tmp)

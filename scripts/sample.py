@@ -16,7 +16,7 @@ from typing import Optional
 from torchvision.utils import save_image
 
 from gan_lightning.errors import GANLightningError
-from gan_lightning.utils import load_model, sample_grid
+from gan_lightning.utils import grid_rows, load_model, sample_grid
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
                                            "runs/gan/version_0/checkpoints/last.ckpt")
     parser.add_argument("--out", default="samples.png", help="PNG file to write (default: samples.png)")
     parser.add_argument("--num", type=int, help="number of images (default: 64; for conditional models 10 per "
-                                                "class, and a multiple of the number of classes)")
+                                                "class, a multiple of the number of classes; for InfoGAN 10 per "
+                                                "code, one row each)")
     parser.add_argument("--nrow", type=int, default=8, help="images per row (default: 8); conditional models "
                                                             "without --digit put one class per row instead")
     parser.add_argument("--digit", type=int, help="conditional models only: draw this class (digit) only")
@@ -40,7 +41,7 @@ def main(argv: Optional[list[str]] = None) -> Path:
     args = parser.parse_args(argv)
     try:
         model = load_model(args.checkpoint, map_location=args.device)
-        default = 10 * model.num_classes if model.num_classes and args.digit is None else 64
+        default = 10 * grid_rows(model) if grid_rows(model) and args.digit is None else 64
         num = default if args.num is None else args.num
         grid, columns = sample_grid(model, num, args.nrow, args.digit, args.seed)
     except GANLightningError as err:

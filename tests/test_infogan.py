@@ -62,3 +62,16 @@ def test_training_teaches_the_code_head(fake_mnist):
 def test_bad_settings_are_one_sentence(kwargs, match):
     with pytest.raises(GANLightningError, match=match):
         infogan(**kwargs)
+
+
+def test_sample_grid_draws_one_code_per_row(fake_mnist, tmp_path):
+    from gan_lightning import SampleGrid
+
+    model, grid = infogan(), SampleGrid(num_samples=12, nrow=8)
+    quiet_trainer(max_epochs=1, limit_train_batches=1, default_root_dir=tmp_path, callbacks=[grid]).fit(
+        model, MNISTDataModule(fake_mnist, batch_size=16, download=False))
+    assert model.codes(grid.z).tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3]
+    z = torch.randn(5, 8)
+    chosen = model.with_codes(z, torch.tensor([3, 2, 1, 0, 3]))
+    assert model.codes(chosen).tolist() == [3, 2, 1, 0, 3]
+    assert torch.equal(chosen.sort(dim=1).values, z.sort(dim=1).values)  # the same values, swapped

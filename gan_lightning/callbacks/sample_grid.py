@@ -9,18 +9,19 @@ from torch import Tensor
 from torchvision.utils import make_grid, save_image
 
 from gan_lightning._io import atomic_write
+from gan_lightning.utils import grid_rows
 
 
 class SampleGrid(Callback):
     """Writes ``<log_dir>/samples/epoch_XXX.png`` (``epoch_000`` is the untrained generator).
 
     The noise is fixed for the whole run (and saved in checkpoints), so the grids show the same latent
-    points improving. For conditional models each row is one class, 0 at the top. Loggers that take images
-    (TensorBoard, Weights & Biases) also receive the grid.
+    points improving. For conditional models each row is one class, 0 at the top; for InfoGAN each row is one
+    code. Loggers that take images (TensorBoard, Weights & Biases) also receive the grid.
 
     Args:
         num_samples: Images per grid; for conditional models, a multiple of the number of classes is best.
-        nrow: Images per row; conditional models use one row per class instead.
+        nrow: Images per row; conditional models use one row per class instead, InfoGAN one per code.
         every_n_epochs: Save a grid every this many epochs.
         seed: Seed of the fixed noise.
     """
@@ -34,9 +35,14 @@ class SampleGrid(Callback):
         if self.z is None:  # not restored from a checkpoint
             g = torch.Generator().manual_seed(self.seed)
             self.z = torch.randn(self.num_samples, pl_module.latent_dim, generator=g)
-            if pl_module.num_classes:
-                per_class = -(-self.num_samples // pl_module.num_classes)
-                self.labels = torch.arange(pl_module.num_classes).repeat_interleave(per_class)[: self.num_samples]
+            rows = grid_rows(pl_module)
+            if rows:
+                per_row = -(-self.num_samples // rows)
+                per_image = torch.arange(rows).repeat_interleave(per_row)[: self.num_samples]
+                if pl_module.num_classes:
+                    self.labels = per_image
+                else:  # InfoGAN: one code per row
+                    self.z = pl_module.with_codes(self.z, per_image)
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if trainer.current_epoch == 0:
@@ -53,7 +59,7 @@ class SampleGrid(Callback):
         if not trainer.is_global_zero:
             return None
         images = pl_module.sample(self.num_samples, labels=self.labels, z=self.z)
-        nrow = -(-self.num_samples // pl_module.num_classes) if pl_module.num_classes else self.nrow
+        nrow = -(-self.num_samples // grid_rows(pl_module)) if grid_rows(pl_module) else self.nrow
         grid = make_grid(images.cpu(), nrow=nrow, normalize=True, value_range=(-1, 1), pad_value=1.0)
         path = Path(log_dir or trainer.default_root_dir) / "samples" / f"epoch_{epoch:03d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)

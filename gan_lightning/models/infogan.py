@@ -14,6 +14,7 @@ of the sample grids and the seeded noise of the metrics work as for every GAN.
 
 from typing import Literal, Optional
 
+import torch
 import torch.nn.functional as F
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
@@ -86,6 +87,17 @@ class InfoGAN(GAN):
     def codes(self, z: Tensor) -> Tensor:
         """The categorical code of each noise vector: the argmax of its first ``num_codes`` entries."""
         return z[:, : self.num_codes].argmax(dim=1)
+
+    def with_codes(self, z: Tensor, codes: Tensor) -> Tensor:
+        """A copy of ``z`` whose entries choose ``codes`` (for grids with one row per code): each chosen entry
+        is swapped with the largest of its row's first ``num_codes`` entries, so z keeps its values."""
+        z = z.clone()
+        head = z[:, : self.num_codes]  # a view: swapping in it changes z
+        rows = torch.arange(len(z), device=z.device)
+        top = head.argmax(dim=1)
+        codes = torch.as_tensor(codes, device=z.device)
+        head[rows, top], head[rows, codes] = head[rows, codes], head[rows, top].clone()
+        return z
 
     # -----------------------------------------------------------------------------------------------------
     # Hooks of GAN's training step
