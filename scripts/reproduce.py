@@ -1,19 +1,21 @@
 """Train recipes for a budget, score each run's best checkpoint as scripts/evaluate.py does, and write the results
 table (Markdown and CSV) and the sample grids that the README shows.
 
-    python scripts/reproduce.py --recipes fast_dcgan fast_cdcgan                 # each config's own max_epochs
+    python scripts/reproduce.py --recipes fast_infogan fast_cdcgan               # each config's own max_epochs
     python scripts/reproduce.py --recipes gan:10e cgan:10e dcgan:12m --seeds 42 43 44
+    python scripts/reproduce.py --recipes fast_infogan@42,43,44 gan:10e           # seeds per recipe
     python scripts/reproduce.py --recipes ... --docs docs --readme README.md      # what the README shows
 
 A recipe is a config in configs/ (its name without .yaml) or the path of a YAML config. Its budget is the
 config's max_epochs unless one follows a colon: ``:10e`` for 10 epochs, ``:12m`` for 12 minutes (the Trainer's
-max_time: the whole training, its per-epoch metrics included; the last epoch may be cut short). Every run
-trains in its own process, ``gan-lightning fit --config <recipe> --seed_everything <seed>``, showing its
-progress, into OUT/runs/<recipe>/seed<seed>/; its best checkpoint (lowest val/fid; last.ckpt when the recipe
-logs no FID) is then scored on --num-samples samples (noise seed 0) against the MNIST test images in the
-mnist backbone, with the real-data floor as the table's first row. fid_curves.png (beside the grids) draws
-every recipe's val/fid, and val/cond_acc, over its training minutes. A finished run is reused when the script
-runs again with the same budget and settings; --retrain trains it anew.
+max_time: the whole training, its per-epoch metrics included; the last epoch may be cut short). Its seeds
+(seed_everything) follow an @ when they differ from --seeds. Every run trains in its own process,
+``gan-lightning fit --config <recipe> --seed_everything <seed>``, showing its progress, into
+OUT/runs/<recipe>/seed<seed>/; its best checkpoint (lowest val/fid; last.ckpt when the recipe logs no FID) is
+then scored on --num-samples samples (noise seed 0) against the MNIST test images in the mnist backbone, with
+the real-data floor as the table's first row. fid_curves.png (beside the grids) draws every recipe's val/fid,
+and val/cond_acc, over its training minutes. A finished run is reused when the script runs again with the same
+budget and settings; --retrain trains it anew.
 """
 
 import argparse
@@ -48,8 +50,9 @@ COLUMNS = ("recipe", "seed", "budget", "epochs", "generator_steps", "seconds", "
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--recipes", nargs="+", required=True, metavar="RECIPE[:BUDGET]",
-                        help="configs to train, e.g. fast_dcgan, cgan:10e, dcgan:12m or path/to/config.yaml")
+    parser.add_argument("--recipes", nargs="+", required=True, metavar="RECIPE[:BUDGET][@SEEDS]",
+                        help="configs to train, e.g. fast_cdcgan, cgan:10e, dcgan:12m, fast_infogan@42,43,44 or "
+                             "path/to/config.yaml")
     parser.add_argument("--seeds", nargs="+", type=int, default=[42], help="seed_everything of each run "
                                                                              "(default: 42, the configs' seed)")
     parser.add_argument("--data-dir", default="data", help="folder holding MNIST/raw/, downloaded when missing "
@@ -75,16 +78,20 @@ def build_parser() -> argparse.ArgumentParser:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def parse_recipe(spec: str) -> tuple[str, Path, Optional[str]]:
-    """``fast_dcgan:12m`` -> (name, config path, budget); budget None means the config's max_epochs."""
+def parse_recipe(spec: str) -> tuple[str, Path, Optional[str], Optional[list[int]]]:
+    """``fast_dcgan:12m@1,2`` -> (name, config path, budget, seeds); budget None means the config's max_epochs,
+    seeds None means --seeds."""
+    spec, _, seeds = spec.partition("@")
     name, _, budget = spec.partition(":")
     if budget and not re.fullmatch(r"\d+(\.\d+)?m|\d+e", budget):
         raise GANLightningError(f"Budget {budget!r} of {spec}: write epochs as 10e or minutes as 12m.")
+    if seeds and not re.fullmatch(r"\d+(,\d+)*", seeds):
+        raise GANLightningError(f"Seeds {seeds!r} of {spec}: write them as @42 or @42,43,44.")
     path = Path(name) if name.endswith((".yaml", ".yml")) else ROOT / "configs" / f"{name}.yaml"
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in (ROOT / "configs").glob("*.yaml")))
         raise GANLightningError(f"No config {path}: name a recipe in configs/ ({known}) or give a YAML path.")
-    return path.stem, path, budget or None
+    return path.stem, path, budget or None, [int(seed) for seed in seeds.split(",")] if seeds else None
 
 
 def budget_args(budget: Optional[str]) -> list[str]:
@@ -149,8 +156,8 @@ def progress(run: Path) -> tuple[int, int, dict[str, list]]:
     return checkpoint["epoch"] + 1, checkpoint["global_step"] // (n_critic + 1), curves
 
 
-def run_one(args, spec: str, seed: int, backbone, real, grids: Path) -> dict:
-    name, config, budget = parse_recipe(spec)
+def run_one(args, spec: str, seed: int, first: bool, backbone, real, grids: Path) -> dict:
+    name, config, budget, _ = parse_recipe(spec)
     run = Path(args.out) / "runs" / name / f"seed{seed}"
     settings = {"budget": budget or "config", "fit_args": args.fit_args, "num_samples": args.num_samples,
                 "config": config.read_text()}
@@ -169,7 +176,7 @@ def run_one(args, spec: str, seed: int, backbone, real, grids: Path) -> dict:
     scores = score_model(model, backbone, real, args.num_samples, seed=0, kid_subset_size=args.kid_subset_size)
     print(f"{name} seed {seed}: {checkpoint.name} ({ema_or_live(model)}) "
           + ", ".join(f"{k} {v:.4g}" for k, v in scores.items()), flush=True)
-    if seed == args.seeds[0]:
+    if first:  # the grid of the recipe's first seed
         grid, _ = sample_grid(model, 10 * grid_rows(model) or 64, nrow=8)
         grids.mkdir(parents=True, exist_ok=True)
         with atomic_write(grids / f"{name}.png") as tmp:
@@ -292,11 +299,12 @@ def main(argv: Optional[list[str]] = None) -> list[dict]:
         real = reference_features(backbone, data.split("test")[0], "mnist", "test")
         floor = score_features(real_floor_features(data, backbone, args.num_samples), real, backbone,
                                kid_subset_size=args.kid_subset_size)
-        runs = [(spec, seed) for spec in args.recipes for seed in args.seeds]
+        runs = [(spec, seed, i == 0) for spec in args.recipes
+                for i, seed in enumerate(parse_recipe(spec)[3] or args.seeds)]
         rows = []
-        for i, (spec, seed) in enumerate(runs, start=1):
+        for i, (spec, seed, first) in enumerate(runs, start=1):
             print(f"\n[{i}/{len(runs)}] {spec}, seed {seed}", flush=True)
-            rows.append(run_one(args, spec, seed, backbone, real, Path(args.docs or args.out)))
+            rows.append(run_one(args, spec, seed, first, backbone, real, Path(args.docs or args.out)))
         protocol = (f"best checkpoint of each run (lowest val/fid), {args.num_samples} samples (noise seed 0) vs "
                     f"the {len(real)} MNIST test images, mnist backbone; time is the whole `gan-lightning fit` run "
                     f"on {machine()}")

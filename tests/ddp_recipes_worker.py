@@ -50,6 +50,7 @@ def fit_recipe(config: str, data_dir: str) -> dict:
         "conditional": bool(model.num_classes),
         "logged": {k: float(v) for k, v in trainer.callback_metrics.items()},
         "scores": {k: v for m in metrics for k, v in m.history[-1].items() if k.startswith("val/")},
+        "metric_keys": sorted(key for m in metrics for key in m.keys),
         "weights": weights_digest(model),
         "checkpoint": str(checkpoint.resolve()),
     }

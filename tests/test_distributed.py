@@ -16,7 +16,7 @@ from dist_helpers import TESTS, ScoreBeforeTraining, assert_ranks_agree, cli_env
 from helpers import quiet_trainer
 
 from gan_lightning import MNISTDataModule
-from gan_lightning.callbacks import FID, ConditionalAccuracy
+from gan_lightning.callbacks import FID, ConditionalAccuracy, InceptionScore
 from gan_lightning.errors import GANLightningError
 from gan_lightning.models._distributed import average_gradients
 from gan_lightning.utils import load_model
@@ -77,7 +77,8 @@ def test_every_recipe_trains_under_two_process_ddp(ddp_recipes):
         assert not run["find_unused_parameters"], name  # Lightning's plain ddp
         assert run["global_step"] == run["expected_steps"], name  # every D and G step of both batches
         assert all(math.isfinite(run["logged"][key]) for key in ("train/d_loss", "train/g_loss")), name
-        assert set(run["scores"]) == {"val/fid"} | ({"val/cond_acc"} if run["conditional"] else set()), name
+        assert set(run["scores"]) == set(run["metric_keys"]) and "val/fid" in run["scores"], name  # all scored
+        assert ("val/cond_acc" in run["scores"]) == run["conditional"], name
         # weights and buffers (batch norm, spectral norm, EMA) byte for byte, and the scores, on both ranks
         assert rank1[name]["weights"] == run["weights"], f"{name}: the ranks' models differ"
         assert rank1[name]["scores"] == run["scores"], name
@@ -86,11 +87,12 @@ def test_every_recipe_trains_under_two_process_ddp(ddp_recipes):
 @pytest.mark.slow
 @pytest.mark.ddp
 def test_metric_callbacks_give_the_two_process_value_in_one_process(ddp_recipes, mnist_300):
-    """val/fid (and val/cond_acc) that the callbacks logged at the epoch end under 2 processes equals what the
+    """val/fid (and val/cond_acc, val/is) that the callbacks logged at the epoch end under 2 processes equals what the
     same callbacks give for that epoch's checkpoint in 1 process."""
     for name, run in ddp_recipes[0].items():
         model = load_model(run["checkpoint"]).train()  # as the module was when its callbacks scored it
         metrics = [FID(num_samples=200)] + ([ConditionalAccuracy(num_samples=200)] if model.num_classes else [])
+        metrics += [InceptionScore(num_samples=200)] if "val/is" in run["scores"] else []
         probe = ScoreBeforeTraining(metrics)
         trainer = quiet_trainer(max_epochs=1, callbacks=[*metrics, probe])
         trainer.fit(model, MNISTDataModule(str(mnist_300), batch_size=8, download=False))

@@ -64,13 +64,21 @@ def test_reproduce_trains_scores_and_writes_the_table(reproduce, tmp_path, capsy
     assert "reusing the finished run" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("spec, match", [("nope", "No config"), ("gan:12", "write epochs as 10e or minutes as 12m")])
+@pytest.mark.parametrize("spec, match", [("nope", "No config"), ("gan:12", "write epochs as 10e or minutes as 12m"),
+                                         ("gan@1;2", "write them as @42 or @42,43,44")])
 def test_reproduce_rejects_a_bad_recipe_before_training(spec, match, capsys):
     with pytest.raises(SystemExit) as info:
         script("reproduce.py")["main"](["--recipes", "gan:1e", spec])
     assert info.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("reproduce.py: error: ") and match in err and "\n" not in err
+
+
+def test_recipes_name_their_budget_and_seeds():
+    parse = script("reproduce.py")["parse_recipe"]
+    assert parse("gan")[0::2] == ("gan", None) and parse("gan")[3] is None
+    name, config, budget, seeds = parse("cgan:10e@1,2")
+    assert (name, config.name, budget, seeds) == ("cgan", "cgan.yaml", "10e", [1, 2])
 
 
 def test_budgets_become_trainer_flags():
