@@ -6,7 +6,7 @@ DATA ?= data
 BIN := $(VENV)/bin
 DEPS_STAMP := $(VENV)/.deps-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup test train
+.PHONY: setup test train reproduce
 
 ## setup: create the virtual environment (first time only) and install gan-lightning into it
 setup: $(DEPS_STAMP)
@@ -26,3 +26,9 @@ test: setup
 ## train: train the tutorial GAN on MNIST in $(DATA) for 10 epochs
 train: setup
 	$(BIN)/gan-lightning fit --config configs/gan.yaml --data.data_dir $(DATA) --trainer.max_epochs 10
+
+## reproduce: train every recipe for the README's budgets and rewrite its results table, grids and curves
+reproduce: setup
+	$(BIN)/python scripts/reproduce.py --recipes fast_infogan@42,43 fast_cdcgan@42,43 gan:10e cgan:10e \
+	    dcgan:12m cdcgan:12m wgan_gp:12m dcgan_hinge_sn_ema:12m pggan:12m \
+	    --data-dir $(DATA) --docs docs --readme README.md

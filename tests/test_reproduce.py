@@ -2,6 +2,7 @@
 tabulated (Markdown, CSV, the README's block) and drawn; a second call reuses the finished runs."""
 
 import csv
+import re
 import subprocess
 
 import pytest
@@ -87,3 +88,17 @@ def test_budgets_become_trainer_flags():
     assert budget_args("10e") == ["--trainer.max_epochs", "10"]
     assert budget_args("12m") == ["--trainer.max_epochs", "-1", "--trainer.max_time", "00:00:12:00"]
     assert budget_args("90.5m")[-1] == "00:01:30:30"
+
+
+def test_make_reproduce_runs_the_readme_command_on_every_shipped_recipe():
+    from conftest import CONFIGS, ROOT
+
+    def specs(text: str) -> list[str]:
+        found = re.search(r"--recipes (.*?) --data-dir", re.sub(r"[\\#\s]+", " ", text))
+        return found.group(1).split()
+
+    makefile = subprocess.run(["make", "-n", "reproduce"], cwd=ROOT, capture_output=True, text=True).stdout
+    readme = (ROOT / "README.md").read_text()
+    assert specs(makefile) == specs(readme.split("make reproduce    # =", 1)[1].split("```", 1)[0])
+    parse = script("reproduce.py")["parse_recipe"]
+    assert {parse(spec)[0] for spec in specs(makefile)} == {config.stem for config in CONFIGS}  # every recipe
