@@ -238,25 +238,28 @@ def plot_curves(rows: list[dict], floor: dict, path: Path) -> None:
     keys = [k for k in ("val/fid", "val/cond_acc") if any(k in r["curves"] for r in first.values())]
     if not keys:
         return
-    fig, axes = plt.subplots(1, len(keys), figsize=(6.5 * len(keys), 4.2), squeeze=False)
+    # One color per recipe in both panels and one legend beside them, clear of the curves.
+    style = {name: dict(color=f"C{i % 10}", linestyle=("-", "--", ":")[i // 10 % 3]) for i, name in enumerate(first)}
+    fig, axes = plt.subplots(1, len(keys), figsize=(6.0 * len(keys), 4.2), squeeze=False)
+    handles = {}
     for ax, key in zip(axes.flat, keys):
         for name, row in first.items():
             points = [(m, v) for m, v in row["curves"].get(key, []) if m is not None]
             if points:
-                ax.plot(*zip(*points), marker="o", markersize=2.5, label=name)
+                handles[name], = ax.plot(*zip(*points), marker="o", markersize=2.5, label=name, **style[name])
         ceiling = floor.get("fid" if key == "val/fid" else "cond_acc")
         if ceiling is not None:
-            ax.axhline(ceiling, color="gray", linestyle="--", linewidth=1, label="real data")
+            handles["real data"] = ax.axhline(ceiling, color="gray", linestyle="--", linewidth=1, label="real data")
         if key == "val/fid":
             ax.set_yscale("log")
         ax.set_xlabel("training minutes (metrics included)")
         ax.set_title(key)
         ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize="small")
+    fig.legend(handles.values(), handles.keys(), loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path) as tmp:
-        fig.savefig(tmp, dpi=100)
+        fig.savefig(tmp, dpi=100, bbox_inches="tight")
     plt.close(fig)
 
 
