@@ -156,6 +156,14 @@ def progress(run: Path) -> tuple[int, int, dict[str, list]]:
     return checkpoint["epoch"] + 1, checkpoint["global_step"] // (n_critic + 1), curves
 
 
+def write_grid(model, path: Path) -> None:
+    """The grid the README shows: 64 samples, or 10 per row of a conditional model (digit) or InfoGAN (code)."""
+    grid, _ = sample_grid(model, 10 * grid_rows(model) or 64, nrow=8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path) as tmp:
+        save_image(grid, tmp)
+
+
 def run_one(args, spec: str, seed: int, first: bool, backbone, real, grids: Path) -> dict:
     name, config, budget, _ = parse_recipe(spec)
     run = Path(args.out) / "runs" / name / f"seed{seed}"
@@ -166,6 +174,8 @@ def run_one(args, spec: str, seed: int, first: bool, backbone, real, grids: Path
         result = json.loads(saved.read_text())
         if result.get("settings") == settings:
             print(f"{name} seed {seed}: reusing the finished run in {run} (--retrain to train it again)")
+            if first:  # --docs may have changed since
+                write_grid(load_model(result["row"]["checkpoint"], map_location=args.device), grids / f"{name}.png")
             return {**result["row"], "curves": result.get("curves", {})}
     if run.exists():
         shutil.rmtree(run)
@@ -177,10 +187,7 @@ def run_one(args, spec: str, seed: int, first: bool, backbone, real, grids: Path
     print(f"{name} seed {seed}: {checkpoint.name} ({ema_or_live(model)}) "
           + ", ".join(f"{k} {v:.4g}" for k, v in scores.items()), flush=True)
     if first:  # the grid of the recipe's first seed
-        grid, _ = sample_grid(model, 10 * grid_rows(model) or 64, nrow=8)
-        grids.mkdir(parents=True, exist_ok=True)
-        with atomic_write(grids / f"{name}.png") as tmp:
-            save_image(grid, tmp)
+        write_grid(model, grids / f"{name}.png")
     row = {"recipe": name, "seed": seed, "budget": budget or "config", "epochs": epochs, "generator_steps": steps,
            "seconds": round(seconds, 1), "best_epoch": best_epoch, **scores, "checkpoint": str(checkpoint)}
     with atomic_write(saved) as tmp:

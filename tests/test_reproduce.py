@@ -61,8 +61,9 @@ def test_reproduce_trains_scores_and_writes_the_table(reproduce, tmp_path, capsy
         raise AssertionError("a finished run was trained again")
 
     monkeypatch.setattr(subprocess, "run", no_training)
-    assert run() == rows
+    assert run("--docs", "docs2") == rows
     assert "reusing the finished run" in capsys.readouterr().out
+    assert (tmp_path / "docs2" / "gan.png").read_bytes() == (tmp_path / "docs" / "gan.png").read_bytes()
 
 
 @pytest.mark.parametrize("spec, match", [("nope", "No config"), ("gan:12", "write epochs as 10e or minutes as 12m"),
