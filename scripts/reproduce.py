@@ -164,8 +164,8 @@ def write_grid(model, path: Path) -> None:
         save_image(grid, tmp)
 
 
-def run_one(args, spec: str, seed: int, first: bool, backbone, real, grids: Path) -> dict:
-    name, config, budget, _ = parse_recipe(spec)
+def run_one(args, recipe: tuple, seed: int, first: bool, backbone, real, grids: Path) -> dict:
+    name, config, budget, _ = recipe  # from parse_recipe
     run = Path(args.out) / "runs" / name / f"seed{seed}"
     settings = {"budget": budget or "config", "fit_args": args.fit_args, "num_samples": args.num_samples,
                 "config": config.read_text()}
@@ -301,20 +301,19 @@ def main(argv: Optional[list[str]] = None) -> list[dict]:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        for spec in args.recipes:
-            parse_recipe(spec)  # every recipe checked before hours of training
+        recipes = [parse_recipe(spec) for spec in args.recipes]  # every recipe checked before hours of training
         data = MNISTDataModule(args.data_dir, download=True)
         data.prepare_data()
         backbone = get_backbone("mnist").to(args.device)
         real = reference_features(backbone, data.split("test")[0], "mnist", "test")
         floor = score_features(real_floor_features(data, backbone, args.num_samples), real, backbone,
                                kid_subset_size=args.kid_subset_size)
-        runs = [(spec, seed, i == 0) for spec in args.recipes
-                for i, seed in enumerate(parse_recipe(spec)[3] or args.seeds)]
+        runs = [(spec, recipe, seed, i == 0) for spec, recipe in zip(args.recipes, recipes)
+                for i, seed in enumerate(recipe[3] or args.seeds)]
         rows = []
-        for i, (spec, seed, first) in enumerate(runs, start=1):
+        for i, (spec, recipe, seed, first) in enumerate(runs, start=1):
             print(f"\n[{i}/{len(runs)}] {spec}, seed {seed}", flush=True)
-            rows.append(run_one(args, spec, seed, first, backbone, real, Path(args.docs or args.out)))
+            rows.append(run_one(args, recipe, seed, first, backbone, real, Path(args.docs or args.out)))
         protocol = (f"best checkpoint of each run (lowest val/fid), {args.num_samples} samples (noise seed 0) vs "
                     f"the {len(real)} MNIST test images, mnist backbone; time is the whole `gan-lightning fit` run "
                     f"on {machine()}")
