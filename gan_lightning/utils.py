@@ -138,6 +138,13 @@ def grid_rows(model: GAN) -> int:
     return model.num_classes or getattr(model, "num_codes", 0)
 
 
+def row_layout(model: GAN, z: Tensor, per_row: int) -> tuple[Tensor, Optional[Tensor]]:
+    """The noise and labels that draw one class (conditional models) or one code (InfoGAN) per row of ``per_row``
+    images, 0 at the top; the last row may be short."""
+    rows = torch.arange(grid_rows(model), device=z.device).repeat_interleave(per_row)[: len(z)]
+    return (z, rows) if model.num_classes else (model.with_codes(z, rows), None)
+
+
 def sample_grid(model: GAN, num: int, nrow: int = 8, digit: Optional[int] = None,
                 seed: int = 0) -> tuple[Tensor, int]:
     """A (3, H, W) grid in [0, 1] of ``num`` samples drawn from seeded noise, and its images per row:
@@ -150,7 +157,7 @@ def sample_grid(model: GAN, num: int, nrow: int = 8, digit: Optional[int] = None
     codes = getattr(model, "num_codes", 0)
     if codes and num % codes == 0:
         per_class = num // codes
-        z = model.with_codes(z, torch.arange(codes, device=z.device).repeat_interleave(per_class))
+        z, _ = row_layout(model, z, per_class)
     images = model.sample(num, labels=labels, z=z)
     columns = per_class or nrow
     return make_grid(images.cpu(), nrow=columns, normalize=True, value_range=(-1, 1), pad_value=1.0), columns

@@ -9,7 +9,7 @@ from torch import Tensor
 from torchvision.utils import make_grid, save_image
 
 from gan_lightning._io import atomic_write
-from gan_lightning.utils import grid_rows
+from gan_lightning.utils import grid_rows, row_layout
 
 
 class SampleGrid(Callback):
@@ -36,13 +36,8 @@ class SampleGrid(Callback):
             g = torch.Generator().manual_seed(self.seed)
             self.z = torch.randn(self.num_samples, pl_module.latent_dim, generator=g)
             rows = grid_rows(pl_module)
-            if rows:
-                per_row = -(-self.num_samples // rows)
-                per_image = torch.arange(rows).repeat_interleave(per_row)[: self.num_samples]
-                if pl_module.num_classes:
-                    self.labels = per_image
-                else:  # InfoGAN: one code per row
-                    self.z = pl_module.with_codes(self.z, per_image)
+            if rows:  # one class (or InfoGAN code) per row
+                self.z, self.labels = row_layout(pl_module, self.z, -(-self.num_samples // rows))
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if trainer.current_epoch == 0:
@@ -59,7 +54,8 @@ class SampleGrid(Callback):
         if not trainer.is_global_zero:
             return None
         images = pl_module.sample(self.num_samples, labels=self.labels, z=self.z)
-        nrow = -(-self.num_samples // grid_rows(pl_module)) if grid_rows(pl_module) else self.nrow
+        rows = grid_rows(pl_module)
+        nrow = -(-self.num_samples // rows) if rows else self.nrow
         grid = make_grid(images.cpu(), nrow=nrow, normalize=True, value_range=(-1, 1), pad_value=1.0)
         path = Path(log_dir or trainer.default_root_dir) / "samples" / f"epoch_{epoch:03d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
