@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_lightning.errors import GANLightningError
+from gan_lightning.networks.base import discriminate
 
 # ---------------------------------------------------------------------------------------------------------
 # Discriminator losses (real -> high, fake -> low)
@@ -101,8 +102,8 @@ def _input_gradients(discriminator: nn.Module, x: Tensor, labels: Optional[Tenso
     # Double backward in fp16 overflows (Lightning issue 12600): compute the penalty in fp32.
     with torch.autocast(x.device.type, enabled=False):
         x = x.detach().float().requires_grad_(True)
-        out = discriminator(x, labels) if labels is not None else discriminator(x)
-        (grad,) = torch.autograd.grad(out.sum(), x, create_graph=True)
+        logits, _ = discriminate(discriminator, x, labels)
+        (grad,) = torch.autograd.grad(logits.sum(), x, create_graph=True)
     return grad.flatten(1)
 
 

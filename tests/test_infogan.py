@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from helpers import quiet_trainer
 
 from gan_lightning import GANLightningError, InfoGAN, MLPDiscriminator, MLPGenerator, MNISTDataModule
-from gan_lightning.utils import model_class
+from gan_lightning.checkpoints import model_class
 
 
 def infogan(num_codes=4, g_classes=None, d_classes=0, aux_classes=None, **kwargs) -> InfoGAN:
@@ -34,13 +34,15 @@ def test_losses_add_the_code_cross_entropy_on_the_fakes():
     torch.manual_seed(0)
     model = infogan(info_weight=0.5)
     z, real = torch.randn(6, 8), torch.rand(6, 1, 28, 28) * 2 - 1
-    fake = model._generate(model.generator, z, None)
-    codes = model.codes(z)
-    loss, real_logits, fake_logits = model._d_loss(real, fake, None)
-    (r, _), (f, f_codes) = (model.discriminator(x, return_class_logits=True) for x in (real, fake))
+    codes = model._generator_labels(z, None)
+    assert torch.equal(codes, model.codes(z))  # G draws the code of its noise
+    fake = model._generate(model.generator, z, codes)
+    loss, real_logits, fake_logits = model._d_loss(real, fake, None, codes)
+    (r, _), (f, f_codes) = (model.discriminator(x) for x in (real, fake))
     torch.testing.assert_close(loss, model.loss_fn.d(r, f) + 0.5 * F.cross_entropy(f_codes, codes))
     torch.testing.assert_close(fake_logits, f)
-    torch.testing.assert_close(model._g_loss(fake, None), model.loss_fn.g(f) + 0.5 * F.cross_entropy(f_codes, codes))
+    torch.testing.assert_close(model._g_loss(fake, None, codes),
+                               model.loss_fn.g(f) + 0.5 * F.cross_entropy(f_codes, codes))
 
 
 def test_training_teaches_the_code_head(fake_mnist):
@@ -49,7 +51,9 @@ def test_training_teaches_the_code_head(fake_mnist):
     quiet_trainer(max_epochs=1, limit_train_batches=2).fit(model, MNISTDataModule(fake_mnist, batch_size=16,
                                                                                   download=False))
     assert not torch.equal(head.weight, model.discriminator.classifier.weight)
-    assert model_class(dict(model.hparams)) is InfoGAN  # a checkpoint written in Python reloads as InfoGAN
+    checkpoint: dict = {}
+    model.on_save_checkpoint(checkpoint)
+    assert model_class(checkpoint) is InfoGAN  # a checkpoint written in Python records its class
 
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -75,7 +75,7 @@ class LinearCritic(nn.Module):
         self.w = nn.Parameter(w)
 
     def forward(self, x, labels=None):
-        return (x.flatten(1) * self.w).sum(1) + 0.3
+        return (x.flatten(1) * self.w).sum(1) + 0.3, None
 
 
 def test_gradient_penalty_on_a_linear_critic():

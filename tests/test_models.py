@@ -205,12 +205,13 @@ def test_acgan_losses_add_the_class_cross_entropy_on_real_and_fake():
     torch.manual_seed(0)
     model, labels = acgan(aux_weight=0.5), torch.arange(4)
     real, fake = torch.rand(4, 1, 28, 28) * 2 - 1, model.generator(torch.randn(4, 8), labels)
-    loss, real_logits, fake_logits = model._d_loss(real, fake, labels)
-    (r, r_cls), (f, f_cls) = (model.discriminator(x, labels, return_class_logits=True) for x in (real, fake))
+    loss, real_logits, fake_logits = model._d_loss(real, fake, labels, labels)
+    (r, r_cls), (f, f_cls) = (model.discriminator(x, labels) for x in (real, fake))
     expected = model.loss_fn.d(r, f) + 0.5 * (F.cross_entropy(r_cls, labels) + F.cross_entropy(f_cls, labels))
     torch.testing.assert_close(loss, expected)
     torch.testing.assert_close(real_logits, r)
-    torch.testing.assert_close(model._g_loss(fake, labels), model.loss_fn.g(f) + 0.5 * F.cross_entropy(f_cls, labels))
+    torch.testing.assert_close(model._g_loss(fake, labels, labels),
+                               model.loss_fn.g(f) + 0.5 * F.cross_entropy(f_cls, labels))
 
 
 def test_acgan_trains_the_class_head(fake_mnist):
@@ -227,11 +228,21 @@ def test_acgan_needs_both_the_weight_and_the_head(aux_weight, aux_classes):
         acgan(aux_weight, aux_classes)
 
 
-def test_conditional_gan_signature_matches_gan():
-    import inspect
+def test_every_model_keeps_the_conditioning_contract():
+    from gan_lightning import ConditionalGAN, InfoGAN
 
-    from gan_lightning import ConditionalGAN
-
-    gan, cgan = (inspect.signature(cls.__init__).parameters for cls in (GAN, ConditionalGAN))
-    assert [p for p in cgan if p not in ("num_classes", "aux_weight")] == list(gan)  # only labels' arguments added
-    assert all(gan[p].default == cgan[p].default for p in gan)
+    z = torch.randn(6, 8)
+    gan = tiny_gan()
+    assert gan.num_classes == 0 and gan.grid_rows == 0 and gan.sample_labels(3) is None
+    assert gan.grid_inputs(z, 3) == (z, None)
+    cgan = ConditionalGAN(MLPGenerator(latent_dim=8, hidden_dims=(32,), n_classes=3),
+                          MLPDiscriminator(hidden_dims=(32,), n_classes=3))
+    assert cgan.num_classes == cgan.grid_rows == 3 and cgan.sample_labels(5).shape == (5,)
+    same_z, rows = cgan.grid_inputs(z, 2)
+    assert same_z is z and rows.tolist() == [0, 0, 1, 1, 2, 2]
+    info = InfoGAN(MLPGenerator(latent_dim=8, hidden_dims=(32,), n_classes=3),
+                   MLPDiscriminator(hidden_dims=(32,), aux_classes=3), num_codes=3)
+    assert info.num_classes == 0 and info.grid_rows == 3 and info.sample_labels(5) is None
+    coded, labels = info.grid_inputs(z, 2)
+    assert labels is None and info.codes(coded).tolist() == [0, 0, 1, 1, 2, 2]
+    assert gan.sampling_protocol == "live generator" and tiny_gan(ema_decay=0.9).sampling_protocol == "EMA generator"

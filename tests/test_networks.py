@@ -24,14 +24,14 @@ def test_mlp_discriminator_returns_logits():
     d = MLPDiscriminator()
     assert linear_sizes(d) == [(784, 512), (512, 256), (256, 1)]
     assert not any(isinstance(m, nn.Sigmoid) for m in d.modules())
-    out = d(torch.randn(5, 1, 28, 28))
-    assert out.shape == (5,)
+    logits, aux = d(torch.randn(5, 1, 28, 28))
+    assert logits.shape == (5,) and aux is None  # (logits, aux logits or None): no class head here
 
 
 def test_shapes_are_arguments():
     g = MLPGenerator(latent_dim=8, img_shape=(3, 8, 8), hidden_dims=(16,))
     d = MLPDiscriminator(img_shape=(3, 8, 8), hidden_dims=(16,))
-    assert d(g(torch.randn(2, 8))).shape == (2,)
+    assert d(g(torch.randn(2, 8)))[0].shape == (2,)
 
 
 def test_conditional_mlp_uses_labels():
@@ -41,7 +41,7 @@ def test_conditional_mlp_uses_labels():
     labels = torch.tensor([0, 1, 2, 3, 4, 5, 6, 7])
     x = g(z, labels)
     assert not torch.allclose(x[:4], x[4:])
-    assert d(x, labels).shape == (8,)
+    assert d(x, labels)[0].shape == (8,)
 
 
 @pytest.mark.parametrize(
@@ -57,3 +57,14 @@ def test_conditional_mlp_uses_labels():
 def test_border_checks_say_what_to_do(call, match):
     with pytest.raises(GANLightningError, match=match):
         call()
+
+
+def test_a_discriminator_that_returns_bare_logits_gets_one_sentence():
+    from gan_lightning.networks import discriminate
+
+    class Bare(torch.nn.Module):
+        def forward(self, x):
+            return x.flatten(1).sum(1)
+
+    with pytest.raises(GANLightningError, match=r"must return \(logits, aux logits or None\).*return logits, None"):
+        discriminate(Bare(), torch.randn(2, 1, 28, 28))

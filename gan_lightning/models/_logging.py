@@ -8,13 +8,14 @@ than a plain loop; logging on the batches where Lightning reads them writes exac
 
 from lightning.pytorch import Trainer
 
+from gan_lightning._internals import logger_writes_this_batch
+
 
 def logs_this_batch(trainer: Trainer, batch_idx: int) -> bool:
     """True when the loggers or the progress bar will read this batch's step metrics."""
     if trainer.fast_dev_run or batch_idx + 1 >= trainer.num_training_batches:  # the epoch's last batch
         return True
-    # Lightning's own test, evaluated before it logs; fall back to logging every batch if it ever changes.
-    if getattr(getattr(trainer, "_logger_connector", None), "should_update_logs", True):
+    if logger_writes_this_batch(trainer):
         return True
     bar = trainer.progress_bar_callback
     rate = getattr(bar, "refresh_rate", 1) if bar is not None and bar.is_enabled else 0

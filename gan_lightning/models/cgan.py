@@ -1,14 +1,13 @@
 """The conditional GAN: the same training step as :class:`GAN`, with class labels given to both networks.
 
 Fake images are generated for the labels of the real batch, so D sees both with the data's label
-distribution. ``sample()`` draws labels from the training distribution unless told which digits to draw.
+distribution. ``sample()`` draws labels from the training distribution unless told which classes to draw.
 """
 
-from typing import Literal, Optional
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
-from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor
 
 from gan_lightning.errors import GANLightningError
@@ -20,62 +19,41 @@ class ConditionalGAN(GAN):
     """A GAN whose generator and discriminator both take the class label: ``G(z, y)``, ``D(x, y)``.
 
     Args:
-        generator: Network ``G(z, labels) -> images in [-1, 1]`` with ``n_classes == num_classes``.
-        discriminator: Network ``D(x, labels) -> logits`` with ``n_classes == num_classes``.
-        num_classes: Number of classes (10 for MNIST).
-        latent_dim: Size of the noise vector; by default the generator's ``latent_dim``.
-        loss: Adversarial loss: ``bce``, ``minimax``, ``lsgan``, ``hinge`` or ``wasserstein``.
-        n_critic: Discriminator steps per generator step.
-        gp_weight: Weight of the WGAN-GP gradient penalty; 0 turns it off.
-        r1_gamma: Weight gamma of the R1 penalty; 0 turns it off.
-        ema_decay: Decay of the generator's EMA used for sampling; None turns it off.
-        optimizer_g: Optimizer of the generator; None means Adam(lr=2e-4, betas=(0.5, 0.999)).
-        optimizer_d: Optimizer of the discriminator; None means Adam(lr=2e-4, betas=(0.5, 0.999)).
-        scheduler_g: Learning-rate scheduler of the generator, stepped once per epoch; None for none.
-        scheduler_d: Learning-rate scheduler of the discriminator, stepped once per epoch; None for none.
-        on_nonfinite: What a non-finite loss does: ``stop`` ends training with a message naming the step;
-            ``skip`` skips that optimizer step and counts it in ``train/skipped_steps``.
-        compile: Compile the generator and discriminator with ``torch.compile`` when fitting.
+        generator: Network ``G(z, labels) -> images in [-1, 1]`` with ``n_classes`` set.
+        discriminator: Network ``D(x, labels) -> (logits, aux)`` with the generator's ``n_classes``.
+        num_classes: Number of classes; by default the networks' ``n_classes`` (10 for MNIST).
         aux_weight: Weight of the AC-GAN auxiliary classification loss (Odena et al. 2017): D's classifier head
             learns the class of real and fake images, and G is rewarded when its images are classified as the
             label asked for; it raises conditional accuracy. Needs a discriminator with ``aux_classes = num_classes``;
             0 turns it off.
+        **kwargs: The arguments of :class:`GAN` (``latent_dim``, ``loss``, ``n_critic``, the optimizers, ...).
     """
 
     def __init__(
         self,
         generator: Generator,
         discriminator: Discriminator,
-        num_classes: int = 10,
-        latent_dim: Optional[int] = None,
-        loss: str = "bce",
-        n_critic: int = 1,
-        gp_weight: float = 0.0,
-        r1_gamma: float = 0.0,
-        ema_decay: Optional[float] = None,
-        optimizer_g: Optional[OptimizerCallable] = None,
-        optimizer_d: Optional[OptimizerCallable] = None,
-        scheduler_g: Optional[LRSchedulerCallable] = None,
-        scheduler_d: Optional[LRSchedulerCallable] = None,
-        on_nonfinite: Literal["stop", "skip"] = "stop",
-        compile: bool = False,
+        num_classes: Optional[int] = None,
         aux_weight: float = 0.0,
+        **kwargs,
     ) -> None:
-        super().__init__(generator, discriminator, latent_dim, loss, n_critic, gp_weight, r1_gamma, ema_decay,
-                         optimizer_g, optimizer_d, scheduler_g, scheduler_d, on_nonfinite, compile)
+        super().__init__(generator, discriminator, **kwargs)
+        declared = {name: getattr(net, "n_classes", 0) for name, net in (("generator", generator),
+                                                                         ("discriminator", discriminator))}
+        num_classes = declared["generator"] if num_classes is None else num_classes
+        if num_classes < 2:
+            raise GANLightningError(f"ConditionalGAN needs at least 2 classes but has {num_classes}: give both "
+                                    "networks n_classes equal to the number of classes in the data (10 for MNIST).")
+        for name, n in declared.items():
+            if n != num_classes:
+                raise GANLightningError(f"The {name} has n_classes={n} but the model has num_classes={num_classes}: "
+                                        "give both networks n_classes equal to the number of classes in the data.")
         head = getattr(discriminator, "aux_classes", 0)
         if aux_weight < 0 or (aux_weight > 0 and head != num_classes) or (aux_weight == 0 and head):
             raise GANLightningError(
                 f"aux_weight={aux_weight} with a discriminator class head of aux_classes={head}: the AC-GAN loss "
                 f"needs both aux_weight > 0 and the discriminator's aux_classes={num_classes} (or neither)."
             )
-        for name, net in (("generator", generator), ("discriminator", discriminator)):
-            declared = getattr(net, "n_classes", num_classes)
-            if declared != num_classes:
-                raise GANLightningError(
-                    f"The {name} has n_classes={declared} but the module has num_classes={num_classes}: "
-                    "give both networks n_classes equal to the number of classes in the data."
-                )
         self.num_classes = num_classes
         # The training label distribution; uniform until fit reads the data's class counts.
         self.register_buffer("label_probs", torch.full((num_classes,), 1.0 / num_classes))
@@ -87,7 +65,7 @@ class ConditionalGAN(GAN):
             if len(counts) != self.num_classes:
                 raise GANLightningError(
                     f"The data has {len(counts)} classes but the model has num_classes={self.num_classes}: "
-                    "set num_classes and the networks' n_classes to the data's class count."
+                    "set the networks' n_classes to the data's class count."
                 )
             counts = torch.as_tensor(counts, dtype=torch.float, device=self.device)
             self.label_probs.copy_(counts / counts.sum())
@@ -108,22 +86,6 @@ class ConditionalGAN(GAN):
             )
         return labels
 
-    def _d_loss(self, real: Tensor, fake: Tensor, labels: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        if not self.hparams.aux_weight:
-            return super()._d_loss(real, fake, labels)
-        (real_logits, real_classes), (fake_logits, fake_classes) = self._d_logits(
-            real, fake, labels, return_class_logits=True)
-        # AC-GAN: D learns to name the class of real and of fake images (Odena et al. 2017).
-        aux = F.cross_entropy(real_classes, labels) + F.cross_entropy(fake_classes, labels)
-        loss = self.loss_fn.d(real_logits, fake_logits) + self.hparams.aux_weight * aux
-        return loss, real_logits, fake_logits
-
-    def _g_loss(self, fake: Tensor, labels: Tensor) -> Tensor:
-        if not self.hparams.aux_weight:
-            return super()._g_loss(fake, labels)
-        logits, classes = self._discriminate(fake, labels, return_class_logits=True)
-        return self.loss_fn.g(logits) + self.hparams.aux_weight * F.cross_entropy(classes, labels)
-
     def _unpack(self, batch) -> tuple[Tensor, Tensor]:
         if not isinstance(batch, (list, tuple)) or len(batch) < 2:
             raise GANLightningError(
@@ -131,3 +93,14 @@ class ConditionalGAN(GAN):
                 "use a datamodule that returns labels, or the unconditional GAN."
             )
         return batch[0], batch[1]
+
+    # AC-GAN: D learns to name the class of real and of fake images, G to draw images of the asked class.
+
+    def _aux_d_loss(self, real_aux: Optional[Tensor], fake_aux: Optional[Tensor], labels: Tensor,
+                    fake_labels: Tensor) -> Optional[Tensor]:
+        if not self.hparams.aux_weight:
+            return None
+        return self.hparams.aux_weight * (F.cross_entropy(real_aux, labels) + F.cross_entropy(fake_aux, fake_labels))
+
+    def _aux_g_loss(self, fake_aux: Optional[Tensor], fake_labels: Tensor) -> Optional[Tensor]:
+        return self.hparams.aux_weight * F.cross_entropy(fake_aux, fake_labels) if self.hparams.aux_weight else None

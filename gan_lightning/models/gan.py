@@ -5,6 +5,11 @@ Lightning's ``trainer.global_step`` counts optimizer steps, so it grows by ``n_c
 ``--trainer.max_steps`` and ``ModelCheckpoint(every_n_train_steps=...)`` use that count; ``log_every_n_steps``
 counts batches. Train by ``--trainer.max_epochs`` (or ``max_steps = (n_critic + 1) * batches``);
 ``GAN.generator_steps`` gives the number of generator updates so far.
+
+    >>> from gan_lightning import GAN, MLPDiscriminator, MLPGenerator
+    >>> model = GAN(MLPGenerator(), MLPDiscriminator())  # the tutorial's networks, BCE, Adam 2e-4 (0.5, 0.999)
+    >>> model.sample(4).shape, model.num_classes
+    (torch.Size([4, 1, 28, 28]), 0)
 """
 
 import os
@@ -13,10 +18,10 @@ from typing import Any, Literal, Optional
 import torch
 from lightning.pytorch import LightningModule
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
-from lightning.pytorch.core.mixins.hparams_mixin import _given_hyperparameters
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from gan_lightning._internals import hparams_given_by_cli
 from gan_lightning.errors import GANLightningError
 from gan_lightning.losses import get_loss, gradient_penalty, r1_penalty
 from gan_lightning.models._distributed import average_gradients, broadcast_buffers, no_reducer_sync
@@ -24,7 +29,7 @@ from gan_lightning.models._guard import NonFiniteGuard
 from gan_lightning.models._logging import logs_this_batch, losses_on_progress_bar
 from gan_lightning.models._settings import check_settings, make_ema, resolve_latent_dim, tutorial_adam, update_ema
 from gan_lightning.networks._checks import shape_str
-from gan_lightning.networks.base import Discriminator, Generator
+from gan_lightning.networks.base import Discriminator, Generator, discriminate
 
 
 class GAN(LightningModule):
@@ -32,7 +37,7 @@ class GAN(LightningModule):
 
     Args:
         generator: Network ``G(z) -> images in [-1, 1]``.
-        discriminator: Network ``D(x) -> logits`` of shape (N,).
+        discriminator: Network ``D(x) -> (logits (N,), aux logits or None)``.
         latent_dim: Size of the noise vector; by default the generator's ``latent_dim``.
         loss: Adversarial loss: ``bce`` (the tutorial's non-saturating loss), ``minimax``, ``lsgan``, ``hinge``
             or ``wasserstein``.
@@ -41,8 +46,9 @@ class GAN(LightningModule):
         r1_gamma: Weight gamma of the R1 penalty (added as ``gamma / 2 * R1``); 0 turns it off.
         ema_decay: Decay of an exponential moving average of the generator, used by ``sample()`` and by the
             metrics; None turns it off. 0.999 is a common choice.
-        optimizer_g: Optimizer of the generator; None means Adam(lr=2e-4, betas=(0.5, 0.999)).
-        optimizer_d: Optimizer of the discriminator; None means Adam(lr=2e-4, betas=(0.5, 0.999)).
+        optimizer_g: Optimizer of the generator; None means the model's default: Adam(lr=2e-4, betas=(0.5, 0.999)),
+            for ProgressiveGAN the paper's Adam(lr=1e-3, betas=(0.0, 0.99), eps=1e-8).
+        optimizer_d: Optimizer of the discriminator; None means the model's default, as for ``optimizer_g``.
         scheduler_g: Learning-rate scheduler of the generator, stepped once per epoch; None for none.
         scheduler_d: Learning-rate scheduler of the discriminator, stepped once per epoch; None for none.
         on_nonfinite: What a non-finite loss does: ``stop`` ends training with a message naming the step
@@ -50,9 +56,14 @@ class GAN(LightningModule):
             ``train/skipped_steps`` and goes on (one host-device sync per step).
         compile: Compile the generator and discriminator with ``torch.compile`` when fitting (pays off on
             GPUs for the convolutional networks; see scripts/benchmark.py).
+
+    Conditioning contract, the same for every subclass: ``num_classes`` is 0 for an unconditional model and the
+    class count of a conditional one; ``grid_rows`` and ``grid_inputs`` lay a sample grid out (one row per
+    class, or per InfoGAN code); ``sample_labels`` draws labels as in training; ``sample`` draws images.
     """
 
-    num_classes: int = 0
+    num_classes: int = 0  # classes the model can be asked for; 0: unconditional
+    default_optimizer = staticmethod(tutorial_adam)  # what optimizer_g and optimizer_d default to
 
     def __init__(
         self,
@@ -76,7 +87,7 @@ class GAN(LightningModule):
         # `load_from_checkpoint`; outside it they are objects, which do not belong in a checkpoint's hparams:
         # pass the networks again to load_from_checkpoint.
         objects = ["generator", "discriminator", "optimizer_g", "optimizer_d", "scheduler_g", "scheduler_d"]
-        self.save_hyperparameters(ignore=None if _given_hyperparameters.get() else objects)
+        self.save_hyperparameters(ignore=None if hparams_given_by_cli() else objects)
         self.automatic_optimization = False
         self.generator = generator
         self.discriminator = discriminator
@@ -84,7 +95,8 @@ class GAN(LightningModule):
         self.loss_fn = get_loss(loss)
         check_settings(n_critic=n_critic, gp_weight=gp_weight, r1_gamma=r1_gamma, ema_decay=ema_decay)
         self.generator_ema = make_ema(generator, ema_decay) if ema_decay is not None else None
-        self._optimizers = {"optimizer_g": optimizer_g or tutorial_adam, "optimizer_d": optimizer_d or tutorial_adam}
+        self._optimizers = {"optimizer_g": optimizer_g or self.default_optimizer,
+                            "optimizer_d": optimizer_d or self.default_optimizer}
         self._schedulers = (scheduler_g, scheduler_d)
         # Batch norm needs real and fake in separate batches; otherwise one forward of both is faster.
         self._separate_d_batches = any(isinstance(m, _BatchNorm) for m in discriminator.modules())
@@ -117,7 +129,8 @@ class GAN(LightningModule):
 
         Args:
             num_samples: How many images.
-            labels: Class of each image, for conditional models only.
+            labels: Class of each image (or one class for all), for conditional models only; drawn from the
+                training label distribution when None.
             z: Fixed noise of shape (num_samples, latent_dim); drawn fresh when None.
         """
         z = self.noise(num_samples) if z is None else z.to(self.device)
@@ -126,10 +139,29 @@ class GAN(LightningModule):
         was_training = generator.training
         generator.eval()
         try:
-            images = self._generate(generator, z, labels)
+            images = self._generate(generator, z, self._generator_labels(z, labels))
         finally:
             generator.train(was_training)
         return images.float().clamp(-1, 1)
+
+    def sample_labels(self, num_samples: int, generator: Optional[torch.Generator] = None) -> Optional[Tensor]:
+        """Labels drawn as in training (conditional models), None for unconditional ones."""
+        return None
+
+    @property
+    def grid_rows(self) -> int:
+        """Rows of a sample grid with one class (or InfoGAN code) per row; 0 when the layout is free."""
+        return self.num_classes
+
+    def grid_inputs(self, z: Tensor, per_row: int) -> tuple[Tensor, Optional[Tensor]]:
+        """The noise and labels for ``sample`` that draw row ``r`` of ``per_row`` images from class (or code) ``r``,
+        0 at the top; the last row may be short. Unconditional models return ``z`` unchanged and no labels."""
+        return z, self._grid_row_index(len(z), per_row, z.device) if self.grid_rows else None
+
+    @property
+    def sampling_protocol(self) -> str:
+        """How ``sample()`` makes its images, printed by the metric callbacks next to every value."""
+        return "EMA generator" if self.generator_ema is not None else "live generator"
 
     @property
     def generator_steps(self) -> int:
@@ -138,8 +170,12 @@ class GAN(LightningModule):
 
     def _sampling_labels(self, num_samples: int, labels: Optional[Tensor]) -> Optional[Tensor]:
         if labels is not None:
-            raise GANLightningError("GAN is unconditional: use ConditionalGAN to choose which digit to draw.")
+            raise GANLightningError(f"{type(self).__name__} is unconditional: use ConditionalGAN to choose which "
+                                    "class to draw.")
         return None
+
+    def _grid_row_index(self, count: int, per_row: int, device: torch.device) -> Tensor:
+        return torch.arange(self.grid_rows, device=device).repeat_interleave(per_row)[:count]
 
     # -----------------------------------------------------------------------------------------------------
     # Training
@@ -187,21 +223,25 @@ class GAN(LightningModule):
 
     def _train_on_batch(self, batch, batch_idx: int) -> None:
         real, labels = self._unpack(batch)
+        real = self._prepare_real(real)
         opt_g, opt_d = self.optimizers()
         step, n_critic = self.trainer.global_step, self.hparams.n_critic
         rng = self._batch_rng(step)
         for i in range(n_critic):
             # Each D step sees fresh noise; the last fake keeps its graph and is reused for the G step,
             # so G runs once per D step and never twice for the same noise.
+            z = self.noise(real.shape[0], rng)
+            fake_labels = self._generator_labels(z, labels)
             with torch.set_grad_enabled(i == n_critic - 1):
-                fake = self._generate(self.generator, self.noise(real.shape[0], rng), labels)
+                fake = self._generate(self.generator, z, fake_labels)
             if i == 0 and fake.shape[1:] != real.shape[1:]:
                 raise GANLightningError(
                     f"The data gives {shape_str(real.shape[1:])} images but the generator makes "
                     f"{shape_str(fake.shape[1:])}: set the networks' img_shape to {list(real.shape[1:])}."
                 )
-            d_loss, real_logits, fake_logits = self._discriminator_step(opt_d, real, fake.detach(), labels, rng)
-        g_loss = self._generator_step(opt_g, fake, labels)
+            d_loss, real_logits, fake_logits = self._discriminator_step(opt_d, real, fake.detach(), labels,
+                                                                        fake_labels, rng)
+        g_loss = self._generator_step(opt_g, fake, labels, fake_labels)
         logs = logs_this_batch(self.trainer, batch_idx)
         if self.hparams.on_nonfinite == "stop":
             self._guard.record(step, d_loss, g_loss)
@@ -218,9 +258,10 @@ class GAN(LightningModule):
             if self.hparams.on_nonfinite == "skip":
                 self.log("train/skipped_steps", float(self.skipped_steps))
 
-    def _discriminator_step(self, opt, real: Tensor, fake: Tensor, labels: Optional[Tensor], rng):
+    def _discriminator_step(self, opt, real: Tensor, fake: Tensor, labels: Optional[Tensor],
+                            fake_labels: Optional[Tensor], rng):
         with self.toggled_optimizer(opt):
-            loss, real_logits, fake_logits = self._d_loss(real, fake, labels)
+            loss, real_logits, fake_logits = self._d_loss(real, fake, labels, fake_labels)
             if self.hparams.gp_weight > 0:
                 penalty = gradient_penalty(self.discriminator, real, fake, labels, generator=rng)
                 loss = loss + self.hparams.gp_weight * penalty
@@ -229,9 +270,9 @@ class GAN(LightningModule):
             self._backward_and_step(opt, loss, self.discriminator, "discriminator")
         return loss, real_logits, fake_logits
 
-    def _generator_step(self, opt, fake: Tensor, labels: Optional[Tensor]) -> Tensor:
+    def _generator_step(self, opt, fake: Tensor, labels: Optional[Tensor], fake_labels: Optional[Tensor]) -> Tensor:
         with self.toggled_optimizer(opt):
-            loss = self._g_loss(fake, labels)
+            loss = self._g_loss(fake, labels, fake_labels)
             stepped = self._backward_and_step(opt, loss, self.generator, "generator")
         if stepped and self.generator_ema is not None:
             update_ema(self.generator_ema, self.generator, self.hparams.ema_decay)
@@ -256,8 +297,11 @@ class GAN(LightningModule):
     # -----------------------------------------------------------------------------------------------------
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["gan_lightning"] = {"noise_seed": self._noise_seed, "skipped_steps": self.skipped_steps,
-                                       "torch_rng_state": torch.get_rng_state()}
+        # The class path tells loaders which module this is (gan_lightning.checkpoints.load_model), also for
+        # checkpoints written outside LightningCLI; generator_steps is what reports count.
+        checkpoint["gan_lightning"] = {"class_path": f"{type(self).__module__}.{type(self).__qualname__}",
+                                       "generator_steps": self.generator_steps, "noise_seed": self._noise_seed,
+                                       "skipped_steps": self.skipped_steps, "torch_rng_state": torch.get_rng_state()}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         state = checkpoint.get("gan_lightning", {})
@@ -267,16 +311,48 @@ class GAN(LightningModule):
             torch.set_rng_state(state["torch_rng_state"])
 
     # -----------------------------------------------------------------------------------------------------
-    # Helpers: conditional subclasses override `_unpack`, `_sampling_labels` and the two losses
+    # Hooks of the training step, for the subclasses: what G is given, how reals are prepared, the aux losses
     # -----------------------------------------------------------------------------------------------------
 
-    def _d_loss(self, real: Tensor, fake: Tensor, labels: Optional[Tensor]) -> tuple[Tensor, Tensor, Tensor]:
-        """D's adversarial loss (penalties come on top), and its logits on the real and fake images."""
-        real_logits, fake_logits = self._d_logits(real, fake, labels)
-        return self.loss_fn.d(real_logits, fake_logits), real_logits, fake_logits
+    def _unpack(self, batch) -> tuple[Tensor, Optional[Tensor]]:
+        """The real images of a batch and, for conditional models, their labels (None otherwise)."""
+        return (batch[0] if isinstance(batch, (list, tuple)) else batch), None
 
-    def _g_loss(self, fake: Tensor, labels: Optional[Tensor]) -> Tensor:
-        return self.loss_fn.g(self._discriminate(fake, labels))
+    def _prepare_real(self, real: Tensor) -> Tensor:
+        """The real images as D sees them (a progressive GAN pools them to its current resolution)."""
+        return real
+
+    def _generator_labels(self, z: Tensor, labels: Optional[Tensor]) -> Optional[Tensor]:
+        """The labels G draws ``z`` with: the real batch's labels (conditional models), InfoGAN's codes of ``z``,
+        or None. They are also the targets of D's aux head on the fakes."""
+        return labels
+
+    def _aux_d_loss(self, real_aux: Optional[Tensor], fake_aux: Optional[Tensor], labels: Optional[Tensor],
+                    fake_labels: Optional[Tensor]) -> Optional[Tensor]:
+        """D's weighted loss on its aux head (AC-GAN's classes, InfoGAN's codes); None when there is none."""
+        return None
+
+    def _aux_g_loss(self, fake_aux: Optional[Tensor], fake_labels: Optional[Tensor]) -> Optional[Tensor]:
+        """G's weighted loss on D's aux head for the fakes; None when there is none."""
+        return None
+
+    # -----------------------------------------------------------------------------------------------------
+    # Losses and forward passes
+    # -----------------------------------------------------------------------------------------------------
+
+    def _d_loss(self, real: Tensor, fake: Tensor, labels: Optional[Tensor],
+                fake_labels: Optional[Tensor]) -> tuple[Tensor, Tensor, Tensor]:
+        """D's adversarial (and aux) loss, penalties come on top; and its logits on the real and fake images."""
+        (real_logits, real_aux), (fake_logits, fake_aux) = self._d_outputs(real, fake, labels)
+        loss = self.loss_fn.d(real_logits, fake_logits)
+        aux = self._aux_d_loss(real_aux, fake_aux, labels, fake_labels)
+        return (loss if aux is None else loss + aux), real_logits, fake_logits
+
+    def _g_loss(self, fake: Tensor, labels: Optional[Tensor], fake_labels: Optional[Tensor]) -> Tensor:
+        logits, fake_aux = discriminate(self.discriminator, fake, labels)
+        loss = self.loss_fn.g(logits)
+        aux = self._aux_g_loss(fake_aux, fake_labels)
+        return loss if aux is None else loss + aux
 
     def _batch_rng(self, step: int) -> torch.Generator:
         """A generator seeded from (run seed, step, rank): the noise of a step does not depend on history,
@@ -294,23 +370,16 @@ class GAN(LightningModule):
                 f"{name}: {err}; give it valid settings, e.g. --model.{name}.init_args.lr 0.0002."
             ) from err
 
-    def _unpack(self, batch) -> tuple[Tensor, Optional[Tensor]]:
-        return (batch[0] if isinstance(batch, (list, tuple)) else batch), None
-
     @staticmethod
     def _generate(generator: nn.Module, z: Tensor, labels: Optional[Tensor]) -> Tensor:
         return generator(z) if labels is None else generator(z, labels)
 
-    def _discriminate(self, x: Tensor, labels: Optional[Tensor], **kwargs):
-        return self.discriminator(x, **kwargs) if labels is None else self.discriminator(x, labels, **kwargs)
-
-    def _d_logits(self, real: Tensor, fake: Tensor, labels: Optional[Tensor], **kwargs) -> tuple:
-        """D's outputs on the real and on the fake images: one forward of both, or two with batch norm.
-        ``kwargs`` go to D; with ``return_class_logits=True`` each output is a (logits, class logits) pair."""
+    def _d_outputs(self, real: Tensor, fake: Tensor, labels: Optional[Tensor]) -> tuple[tuple, tuple]:
+        """D's ``(logits, aux)`` on the real and on the fake images: one forward of both, or two with batch norm
+        (and for networks that compare the images of a batch)."""
         if self._separate_d_batches:
-            return self._discriminate(real, labels, **kwargs), self._discriminate(fake, labels, **kwargs)
+            return discriminate(self.discriminator, real, labels), discriminate(self.discriminator, fake, labels)
         both_labels = None if labels is None else torch.cat([labels, labels])
-        out = self._discriminate(torch.cat([real, fake]), both_labels, **kwargs)
-        if isinstance(out, tuple):
-            return tuple(zip(*(t.split(real.shape[0]) for t in out)))
-        return out.split(real.shape[0])
+        logits, aux = discriminate(self.discriminator, torch.cat([real, fake]), both_labels)
+        n = real.shape[0]
+        return (logits[:n], None if aux is None else aux[:n]), (logits[n:], None if aux is None else aux[n:])

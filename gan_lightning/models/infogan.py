@@ -12,12 +12,10 @@ independent of the other entries), so images stay a function of z alone: ``sampl
 of the sample grids and the seeded noise of the metrics work as for every GAN.
 """
 
-from typing import Literal, Optional
 
 import torch
 import torch.nn.functional as F
-from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
-from torch import Tensor, nn
+from torch import Tensor
 
 from gan_lightning.errors import GANLightningError
 from gan_lightning.models.gan import GAN
@@ -34,19 +32,7 @@ class InfoGAN(GAN):
         num_codes: Number of values of the categorical code, chosen by the first ``num_codes`` entries of z.
         info_weight: Weight of the mutual-information term: the cross-entropy of D's code head on the fakes,
             minimised by D (the head) and G; 1 in the paper.
-        latent_dim: Size of the noise vector; by default the generator's ``latent_dim``.
-        loss: Adversarial loss: ``bce``, ``minimax``, ``lsgan``, ``hinge`` or ``wasserstein``.
-        n_critic: Discriminator steps per generator step.
-        gp_weight: Weight of the WGAN-GP gradient penalty; 0 turns it off.
-        r1_gamma: Weight gamma of the R1 penalty; 0 turns it off.
-        ema_decay: Decay of the generator's EMA used for sampling; None turns it off.
-        optimizer_g: Optimizer of the generator; None means Adam(lr=2e-4, betas=(0.5, 0.999)).
-        optimizer_d: Optimizer of the discriminator (and its code head); None means Adam(lr=2e-4, betas=(0.5, 0.999)).
-        scheduler_g: Learning-rate scheduler of the generator, stepped once per epoch; None for none.
-        scheduler_d: Learning-rate scheduler of the discriminator, stepped once per epoch; None for none.
-        on_nonfinite: What a non-finite loss does: ``stop`` ends training with a message naming the step;
-            ``skip`` skips that optimizer step and counts it in ``train/skipped_steps``.
-        compile: Compile the generator and discriminator with ``torch.compile`` when fitting.
+        **kwargs: The arguments of :class:`GAN` (``latent_dim``, ``loss``, ``n_critic``, the optimizers, ...).
     """
 
     def __init__(
@@ -55,21 +41,9 @@ class InfoGAN(GAN):
         discriminator: Discriminator,
         num_codes: int = 10,
         info_weight: float = 1.0,
-        latent_dim: Optional[int] = None,
-        loss: str = "bce",
-        n_critic: int = 1,
-        gp_weight: float = 0.0,
-        r1_gamma: float = 0.0,
-        ema_decay: Optional[float] = None,
-        optimizer_g: Optional[OptimizerCallable] = None,
-        optimizer_d: Optional[OptimizerCallable] = None,
-        scheduler_g: Optional[LRSchedulerCallable] = None,
-        scheduler_d: Optional[LRSchedulerCallable] = None,
-        on_nonfinite: Literal["stop", "skip"] = "stop",
-        compile: bool = False,
+        **kwargs,
     ) -> None:
-        super().__init__(generator, discriminator, latent_dim, loss, n_critic, gp_weight, r1_gamma, ema_decay,
-                         optimizer_g, optimizer_d, scheduler_g, scheduler_d, on_nonfinite, compile)
+        super().__init__(generator, discriminator, **kwargs)
         settings = {"the generator's n_classes": getattr(generator, "n_classes", None),
                     "the discriminator's aux_classes": getattr(discriminator, "aux_classes", 0)}
         for what, value in settings.items():
@@ -82,7 +56,6 @@ class InfoGAN(GAN):
             raise GANLightningError(f"num_codes={num_codes} must lie in [2, latent_dim={self.latent_dim}] and "
                                     f"info_weight={info_weight} must be > 0.")
         self.num_codes = num_codes
-        self._codes: Optional[Tensor] = None  # the codes of the last generated batch, for the losses
 
     def codes(self, z: Tensor) -> Tensor:
         """The categorical code of each noise vector: the argmax of its first ``num_codes`` entries."""
@@ -99,19 +72,22 @@ class InfoGAN(GAN):
         head[rows, top], head[rows, codes] = head[rows, codes], head[rows, top].clone()
         return z
 
+    @property
+    def grid_rows(self) -> int:
+        return self.num_codes
+
+    def grid_inputs(self, z: Tensor, per_row: int) -> tuple[Tensor, None]:
+        return self.with_codes(z, self._grid_row_index(len(z), per_row, z.device)), None
+
     # -----------------------------------------------------------------------------------------------------
-    # Hooks of GAN's training step
+    # Hooks of GAN's training step: G draws the code of its noise, D's code head must recover it
     # -----------------------------------------------------------------------------------------------------
 
-    def _generate(self, generator: nn.Module, z: Tensor, labels: Optional[Tensor]) -> Tensor:
-        self._codes = self.codes(z)
-        return generator(z, self._codes)
+    def _generator_labels(self, z: Tensor, labels: None) -> Tensor:
+        return self.codes(z)
 
-    def _d_loss(self, real: Tensor, fake: Tensor, labels: None) -> tuple[Tensor, Tensor, Tensor]:
-        (real_logits, _), (fake_logits, fake_codes) = self._d_logits(real, fake, None, return_class_logits=True)
-        info = F.cross_entropy(fake_codes, self._codes)
-        return self.loss_fn.d(real_logits, fake_logits) + self.hparams.info_weight * info, real_logits, fake_logits
+    def _aux_d_loss(self, real_aux: Tensor, fake_aux: Tensor, labels: None, fake_labels: Tensor) -> Tensor:
+        return self.hparams.info_weight * F.cross_entropy(fake_aux, fake_labels)
 
-    def _g_loss(self, fake: Tensor, labels: None) -> Tensor:
-        logits, codes = self._discriminate(fake, None, return_class_logits=True)
-        return self.loss_fn.g(logits) + self.hparams.info_weight * F.cross_entropy(codes, self._codes)
+    def _aux_g_loss(self, fake_aux: Tensor, fake_labels: Tensor) -> Tensor:
+        return self.hparams.info_weight * F.cross_entropy(fake_aux, fake_labels)

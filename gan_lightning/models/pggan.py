@@ -17,10 +17,9 @@ Under DDP only the parameters of the active stages are trainable (the others get
 frozen with ``requires_grad``), which keeps the per-network gradient averaging and its check.
 """
 
-from typing import Any, Literal, Optional
+from typing import Any, Optional
 
 import torch
-from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor
 
 from gan_lightning.errors import GANLightningError
@@ -62,20 +61,15 @@ class ProgressiveGAN(GAN):
         fade_images: Real images over which each new resolution fades in (alpha from 0 to 1); 0 switches at once.
         reset_optimizers: Clear both optimizers' moment estimates when a new resolution starts, as the paper's
             code does.
-        latent_dim: Size of the noise vector; by default the generator's ``latent_dim``.
         loss: Adversarial loss: ``wasserstein`` (the paper's), ``bce``, ``minimax``, ``lsgan`` or ``hinge``.
-        n_critic: Discriminator steps per generator step (1 in the paper).
         gp_weight: Weight of the WGAN-GP gradient penalty (10 in the paper); 0 turns it off.
         drift_weight: Weight epsilon of the drift term ``E[D(x)^2]`` on real images (0.001 in the paper).
-        r1_gamma: Weight gamma of the R1 penalty; 0 turns it off.
-        ema_decay: Decay of the generator's EMA used for sampling (0.999 in the paper); None turns it off.
-        optimizer_g: Optimizer of the generator; None means Adam(lr=1e-3, betas=(0.0, 0.99), eps=1e-8).
-        optimizer_d: Optimizer of the discriminator; None means Adam(lr=1e-3, betas=(0.0, 0.99), eps=1e-8).
-        scheduler_g: Learning-rate scheduler of the generator, stepped once per epoch; None for none.
-        scheduler_d: Learning-rate scheduler of the discriminator, stepped once per epoch; None for none.
-        on_nonfinite: What a non-finite loss does: ``stop`` ends training with a message naming the step;
-            ``skip`` skips that optimizer step and counts it in ``train/skipped_steps``.
+        **kwargs: The other arguments of :class:`GAN` (``n_critic``, ``ema_decay``, the optimizers, which default
+            to the paper's Adam(lr=1e-3, betas=(0.0, 0.99), eps=1e-8), ...); not ``compile``: the forward changes
+            with every stage and fade step.
     """
+
+    default_optimizer = staticmethod(paper_adam)
 
     def __init__(
         self,
@@ -84,18 +78,10 @@ class ProgressiveGAN(GAN):
         stable_images: int = 60000,
         fade_images: int = 60000,
         reset_optimizers: bool = True,
-        latent_dim: Optional[int] = None,
         loss: str = "wasserstein",
-        n_critic: int = 1,
         gp_weight: float = 10.0,
         drift_weight: float = 0.001,
-        r1_gamma: float = 0.0,
-        ema_decay: Optional[float] = None,
-        optimizer_g: Optional[OptimizerCallable] = None,
-        optimizer_d: Optional[OptimizerCallable] = None,
-        scheduler_g: Optional[LRSchedulerCallable] = None,
-        scheduler_d: Optional[LRSchedulerCallable] = None,
-        on_nonfinite: Literal["stop", "skip"] = "stop",
+        **kwargs,
     ) -> None:
         if not (isinstance(generator, ProgressiveGenerator) and isinstance(discriminator, ProgressiveDiscriminator)):
             raise GANLightningError("ProgressiveGAN grows its networks by stages: use ProgressiveGenerator and "
@@ -105,10 +91,10 @@ class ProgressiveGAN(GAN):
                                     f"{discriminator.sizes}: give both networks the same img_shape.")
         if stable_images < 0 or fade_images < 0 or drift_weight < 0:
             raise GANLightningError("stable_images, fade_images and drift_weight must be >= 0.")
-        super().__init__(generator, discriminator, latent_dim=latent_dim, loss=loss, n_critic=n_critic,
-                         gp_weight=gp_weight, r1_gamma=r1_gamma, ema_decay=ema_decay,
-                         optimizer_g=optimizer_g or paper_adam, optimizer_d=optimizer_d or paper_adam,
-                         scheduler_g=scheduler_g, scheduler_d=scheduler_d, on_nonfinite=on_nonfinite)
+        if kwargs.get("compile"):
+            raise GANLightningError("ProgressiveGAN cannot be compiled (its forward changes with every stage and fade "
+                                    "step): leave compile off.")
+        super().__init__(generator, discriminator, loss=loss, gp_weight=gp_weight, **kwargs)
         # Minibatch standard deviation mixes the images of a batch: real and fake go through D separately.
         self._separate_d_batches = True
         self.images_seen = 0  # real images shown so far, over all processes: the schedule's clock
@@ -132,12 +118,12 @@ class ProgressiveGAN(GAN):
 
     @property
     def sampling_protocol(self) -> str:
-        """How ``sample()`` makes its images now, printed by the metric callbacks next to each value."""
+        """How ``sample()`` makes its images now: the generator and the resolution it draws at."""
         (stage, alpha), full = self.progress, self.generator.img_shape[1]
         if stage > 0 and alpha == 0:  # a fade about to start: the new block has no weight yet
             stage, alpha = stage - 1, 1.0
         size = self.generator.sizes[stage]
-        text = f"generated at {size}x{size}"
+        text = f"{super().sampling_protocol}, generated at {size}x{size}"
         if stage > 0 and alpha < 1:
             text += f" fading in over {size // 2}x{size // 2} (alpha {alpha:.2f})"
         return text + (f", upsampled to {full}x{full}" if size < full else "")
@@ -153,9 +139,6 @@ class ProgressiveGAN(GAN):
     # Training
     # -----------------------------------------------------------------------------------------------------
 
-    def configure_model(self) -> None:
-        """No ``torch.compile`` (and no ``compile`` argument): the forward changes with every stage and fade step."""
-
     def training_step(self, batch, batch_idx: int) -> None:
         stage, alpha = self._apply_progress()
         if stage != self._optimizer_stage:
@@ -169,20 +152,20 @@ class ProgressiveGAN(GAN):
             for p in net.parameters_in_use():
                 p.requires_grad_(True)
         super().training_step(batch, batch_idx)
-        self.images_seen += GAN._unpack(self, batch)[0].shape[0] * self.trainer.world_size
+        self.images_seen += self._unpack(batch)[0].shape[0] * self.trainer.world_size
         self._apply_progress()  # what sample() draws now, and what a checkpoint of this moment reloads
         if logs_this_batch(self.trainer, batch_idx):
             self.log_dict({"train/resolution": float(self.generator.sizes[stage]), "train/alpha": alpha})
 
-    def _d_loss(self, real: Tensor, fake: Tensor, labels: Optional[Tensor]) -> tuple[Tensor, Tensor, Tensor]:
-        loss, real_logits, fake_logits = super()._d_loss(real, fake, labels)
+    def _d_loss(self, real: Tensor, fake: Tensor, labels: Optional[Tensor],
+                fake_labels: Optional[Tensor]) -> tuple[Tensor, Tensor, Tensor]:
+        loss, real_logits, fake_logits = super()._d_loss(real, fake, labels, fake_labels)
         if self.hparams.drift_weight > 0:  # keeps the critic's outputs near 0 (the paper's epsilon term)
             loss = loss + self.hparams.drift_weight * drift_penalty(real_logits)
         return loss, real_logits, fake_logits
 
-    def _unpack(self, batch) -> tuple[Tensor, Optional[Tensor]]:
-        real, labels = super()._unpack(batch)
-        return fade_in_reals(real, self.generator.resolution, self.generator.alpha), labels
+    def _prepare_real(self, real: Tensor) -> Tensor:
+        return fade_in_reals(real, self.generator.resolution, self.generator.alpha)
 
     # -----------------------------------------------------------------------------------------------------
     # Checkpoints

@@ -1,10 +1,10 @@
 """Plain ``nn.Module`` generators and discriminators; no Lightning here.
 
-Every network follows one signature: ``G(z, labels=None) -> images`` and ``D(x, labels=None) -> logits``,
-where ``n_classes == 0`` means unconditional.
+Every network follows one signature: ``G(z, labels=None) -> images`` and ``D(x, labels=None) -> (logits, aux)``,
+where ``n_classes == 0`` means unconditional and ``aux`` is the class head's logits or None.
 """
 
-from gan_lightning.networks.base import Discriminator, Generator
+from gan_lightning.networks.base import Discriminator, Generator, discriminate
 from gan_lightning.networks.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
 from gan_lightning.networks.mlp import MLPDiscriminator, MLPGenerator
 from gan_lightning.networks.progressive import ProgressiveDiscriminator, ProgressiveGenerator
@@ -19,4 +19,5 @@ __all__ = [
     "ProgressiveDiscriminator",
     "ProgressiveGenerator",
     "dcgan_init",
+    "discriminate",
 ]

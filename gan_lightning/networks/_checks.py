@@ -7,6 +7,13 @@ from torch import Tensor
 
 from gan_lightning.errors import GANLightningError
 
+MNIST_SHAPE = (1, 28, 28)
+
+
+def image_shape(img_shape: Optional[tuple[int, ...]]) -> tuple[int, ...]:
+    """A network's image shape: as given, or MNIST's when None (``gan-lightning fit`` gives the data's)."""
+    return MNIST_SHAPE if img_shape is None else tuple(int(s) for s in img_shape)
+
 
 def shape_str(shape) -> str:
     return "x".join(str(int(s)) for s in shape)

@@ -3,7 +3,7 @@ normalization, and the layers of progressive GANs (equalized learning rate, pixe
 deviation; Karras et al. 2018)."""
 
 import math
-from typing import Literal, Optional, Union
+from typing import Literal, Optional
 
 import torch
 from torch import Tensor, nn
@@ -27,14 +27,9 @@ def check_aux_classes(aux_classes: int) -> None:
         raise GANLightningError(f"aux_classes={aux_classes}: a class head needs at least 2 classes (0 for none).")
 
 
-def with_class_logits(logits: Tensor, features: Tensor, classifier: Optional[nn.Module],
-                      wanted: bool) -> Union[Tensor, tuple[Tensor, Tensor]]:
-    """``logits``, or ``(logits, classifier(features))`` when the caller asks for the AC-GAN class logits."""
-    if not wanted:
-        return logits
-    if classifier is None:
-        raise GANLightningError("This discriminator has no class head: build it with aux_classes set (e.g. 10).")
-    return logits, classifier(features)
+def with_aux(logits: Tensor, features: Tensor, classifier: Optional[nn.Module]) -> tuple[Tensor, Optional[Tensor]]:
+    """A discriminator's output: ``(logits, classifier(features))``, or ``(logits, None)`` without a class head."""
+    return logits, None if classifier is None else classifier(features)
 
 
 def add_spectral_norm(module: nn.Module) -> nn.Module:

@@ -27,13 +27,13 @@ from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
 from gan_lightning.errors import GANLightningError
-from gan_lightning.networks._checks import check_images, check_labels, check_latent, shape_str
+from gan_lightning.networks._checks import check_images, check_labels, check_latent, image_shape, shape_str
 from gan_lightning.networks._layers import (
     Conditioning,
     add_spectral_norm,
     check_aux_classes,
     check_conditioning,
-    with_class_logits,
+    with_aux,
 )
 from gan_lightning.networks.base import Discriminator, Generator
 
@@ -93,7 +93,8 @@ class DCGANGenerator(Generator):
 
     Args:
         latent_dim: Size of the noise vector z.
-        img_shape: Shape (C, S, S) of the generated images; S even and at least 8 (28, 32, 64, ...).
+        img_shape: Shape (C, S, S) of the generated images, S even and at least 8 (28, 32, 64, ...); None: MNIST's
+            1x28x28 (``gan-lightning fit`` sets the data's).
         base_channels: Width of the last hidden feature map; each earlier map is twice as wide.
         n_classes: Number of classes to condition on (one-hot concatenated to z); 0 for unconditional.
 
@@ -105,13 +106,13 @@ class DCGANGenerator(Generator):
     def __init__(
         self,
         latent_dim: int = 100,
-        img_shape: tuple[int, int, int] = (1, 28, 28),
+        img_shape: Optional[tuple[int, int, int]] = None,
         base_channels: int = 64,
         n_classes: int = 0,
     ) -> None:
         super().__init__()
         self.latent_dim = latent_dim
-        self.img_shape = tuple(img_shape)
+        self.img_shape = image_shape(img_shape)
         self.n_classes = n_classes
         steps, side = _layout(self.img_shape)
         widths = _widths(base_channels, steps)[::-1]  # e.g. 128, 64 for 28x28
@@ -139,10 +140,11 @@ class DCGANGenerator(Generator):
 class DCGANDiscriminator(Discriminator):
     """Image (and label) -> one logit per image by strided convolutions with LeakyReLU(0.2); no batch norm.
 
-    Returns logits; the loss applies the sigmoid (safe under AMP).
+    Returns ``(logits, aux logits or None)``; the loss applies the sigmoid (safe under AMP).
 
     Args:
-        img_shape: Shape (C, S, S) of the input images; S even and at least 8 (28, 32, 64, ...).
+        img_shape: Shape (C, S, S) of the input images, S even and at least 8 (28, 32, 64, ...); None: MNIST's
+            1x28x28 (``gan-lightning fit`` sets the data's).
         base_channels: Width of the first convolution; each later one is twice as wide.
         n_classes: Number of classes to condition on; 0 for an unconditional discriminator.
         conditioning: How the label enters when ``n_classes > 0``: ``concat`` (one-hot maps as extra input
@@ -151,18 +153,19 @@ class DCGANDiscriminator(Discriminator):
             embedding (Miyato et al. 2018).
         batch_norm: Batch norm after every convolution but the first, as in the DCGAN paper. Leave it off
             for WGAN-GP and R1 (their penalties are per image) and with spectral norm.
-        aux_classes: Size of a class head on the same features (0: none), returned by ``forward(x, labels,
-            return_class_logits=True)``: the AC-GAN classifier of ``ConditionalGAN(aux_weight > 0)``
-            (``n_classes``) or the code predictor of ``InfoGAN`` (``num_codes``).
+        aux_classes: Size of a class head on the same features (0: none), the second output of ``forward``:
+            the AC-GAN classifier of ``ConditionalGAN(aux_weight > 0)`` (``n_classes``) or the code predictor of
+            ``InfoGAN`` (``num_codes``).
 
     >>> d = DCGANDiscriminator(img_shape=(1, 28, 28), n_classes=10, conditioning="projection")
-    >>> d(torch.randn(2, 1, 28, 28), torch.tensor([3, 7])).shape
-    torch.Size([2])
+    >>> logits, aux = d(torch.randn(2, 1, 28, 28), torch.tensor([3, 7]))
+    >>> logits.shape, aux
+    (torch.Size([2]), None)
     """
 
     def __init__(
         self,
-        img_shape: tuple[int, int, int] = (1, 28, 28),
+        img_shape: Optional[tuple[int, int, int]] = None,
         base_channels: int = 64,
         n_classes: int = 0,
         conditioning: Conditioning = "concat",
@@ -173,7 +176,7 @@ class DCGANDiscriminator(Discriminator):
         super().__init__()
         check_conditioning(conditioning)
         check_aux_classes(aux_classes)
-        self.img_shape = tuple(img_shape)
+        self.img_shape = image_shape(img_shape)
         self.n_classes = n_classes
         self.conditioning = conditioning
         self._label_maps = n_classes if conditioning == "concat" else 0
@@ -194,7 +197,7 @@ class DCGANDiscriminator(Discriminator):
         if spectral_norm:
             add_spectral_norm(self)
 
-    def forward(self, x: Tensor, labels: Optional[Tensor] = None, return_class_logits: bool = False):
+    def forward(self, x: Tensor, labels: Optional[Tensor] = None) -> tuple[Tensor, Optional[Tensor]]:
         check_images(x, self.img_shape)
         check_labels(labels, x.shape[0], self.n_classes, "discriminator")
         if self._label_maps:
@@ -204,4 +207,4 @@ class DCGANDiscriminator(Discriminator):
         logits = self.head(phi).squeeze(1)
         if self.embed is not None:
             logits = logits + (self.embed(labels) * phi).sum(dim=1)
-        return with_class_logits(logits, phi, self.classifier, return_class_logits)
+        return with_aux(logits, phi, self.classifier)

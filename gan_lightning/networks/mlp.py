@@ -13,13 +13,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gan_lightning.networks._checks import check_images, check_labels, check_latent
+from gan_lightning.networks._checks import check_images, check_labels, check_latent, image_shape
 from gan_lightning.networks._layers import (
     Conditioning,
     add_spectral_norm,
     check_aux_classes,
     check_conditioning,
-    with_class_logits,
+    with_aux,
 )
 from gan_lightning.networks.base import Discriminator, Generator
 
@@ -42,7 +42,8 @@ class MLPGenerator(Generator):
 
     Args:
         latent_dim: Size of the noise vector z.
-        img_shape: Shape (C, H, W) of the generated images.
+        img_shape: Shape (C, H, W) of the generated images; None: MNIST's 1x28x28 (``gan-lightning fit`` sets the
+            data's).
         hidden_dims: Widths of the hidden layers.
         n_classes: Number of classes to condition on; 0 for an unconditional generator.
 
@@ -53,13 +54,13 @@ class MLPGenerator(Generator):
     def __init__(
         self,
         latent_dim: int = 100,
-        img_shape: tuple[int, int, int] = (1, 28, 28),
+        img_shape: Optional[tuple[int, int, int]] = None,
         hidden_dims: Sequence[int] = (256, 512, 1024),
         n_classes: int = 0,
     ) -> None:
         super().__init__()
         self.latent_dim = latent_dim
-        self.img_shape = tuple(img_shape)
+        self.img_shape = image_shape(img_shape)
         self.n_classes = n_classes
         dims = [latent_dim + n_classes, *hidden_dims]
         self.net = nn.Sequential(*_mlp(dims), nn.Linear(dims[-1], math.prod(self.img_shape)), nn.Tanh())
@@ -73,10 +74,12 @@ class MLPGenerator(Generator):
 class MLPDiscriminator(Discriminator):
     """Image (and label) -> one logit per image: C*H*W -> 512 -> 256 -> 1, LeakyReLU(0.2).
 
-    Returns logits; the loss applies the sigmoid (same maths as Sigmoid + BCELoss, but safe under AMP).
+    Returns ``(logits, aux logits or None)``; the loss applies the sigmoid (same maths as Sigmoid + BCELoss, but
+    safe under AMP).
 
     Args:
-        img_shape: Shape (C, H, W) of the input images.
+        img_shape: Shape (C, H, W) of the input images; None: MNIST's 1x28x28 (``gan-lightning fit`` sets the
+            data's).
         hidden_dims: Widths of the hidden layers.
         n_classes: Number of classes to condition on; 0 for an unconditional discriminator.
         conditioning: How the label enters when ``n_classes > 0``: ``concat`` (one-hot concatenated to the
@@ -84,14 +87,14 @@ class MLPDiscriminator(Discriminator):
             ``phi(x)`` the last hidden layer, Miyato and Koyama 2018).
         spectral_norm: Spectrally normalize every linear layer and the projection embedding
             (Miyato et al. 2018).
-        aux_classes: Size of a class head on the last hidden layer (0: none), returned by ``forward(x, labels,
-            return_class_logits=True)``: the AC-GAN classifier of ``ConditionalGAN(aux_weight > 0)``
-            (``n_classes``) or the code predictor of ``InfoGAN`` (``num_codes``).
+        aux_classes: Size of a class head on the last hidden layer (0: none), the second output of ``forward``:
+            the AC-GAN classifier of ``ConditionalGAN(aux_weight > 0)`` (``n_classes``) or the code predictor of
+            ``InfoGAN`` (``num_codes``).
     """
 
     def __init__(
         self,
-        img_shape: tuple[int, int, int] = (1, 28, 28),
+        img_shape: Optional[tuple[int, int, int]] = None,
         hidden_dims: Sequence[int] = (512, 256),
         n_classes: int = 0,
         conditioning: Conditioning = "concat",
@@ -101,7 +104,7 @@ class MLPDiscriminator(Discriminator):
         super().__init__()
         check_conditioning(conditioning)
         check_aux_classes(aux_classes)
-        self.img_shape = tuple(img_shape)
+        self.img_shape = image_shape(img_shape)
         self.n_classes = n_classes
         self.conditioning = conditioning
         self._concat_labels = n_classes if conditioning == "concat" else 0
@@ -116,7 +119,7 @@ class MLPDiscriminator(Discriminator):
         if spectral_norm:
             add_spectral_norm(self)
 
-    def forward(self, x: Tensor, labels: Optional[Tensor] = None, return_class_logits: bool = False):
+    def forward(self, x: Tensor, labels: Optional[Tensor] = None) -> tuple[Tensor, Optional[Tensor]]:
         check_images(x, self.img_shape)
         check_labels(labels, x.shape[0], self.n_classes, "discriminator")
         x = _with_one_hot(x.flatten(1), labels, self._concat_labels)
@@ -126,4 +129,4 @@ class MLPDiscriminator(Discriminator):
         logits = head(x).squeeze(1)
         if self.embed is not None:
             logits = logits + (self.embed(labels) * x).sum(dim=1)
-        return with_class_logits(logits, x, self.classifier, return_class_logits)
+        return with_aux(logits, x, self.classifier)

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_lightning.errors import GANLightningError
-from gan_lightning.networks._checks import check_images, check_labels, check_latent, shape_str
+from gan_lightning.networks._checks import check_images, check_labels, check_latent, image_shape, shape_str
 from gan_lightning.networks._layers import MinibatchStdDev, PixelNorm, equalized
 from gan_lightning.networks.base import Discriminator, Generator
 
@@ -133,7 +133,8 @@ class ProgressiveGenerator(_Progressive, Generator):
 
     Args:
         latent_dim: Size of the noise vector z.
-        img_shape: Shape (C, S, S) of the images at full resolution; S halves to 4 or more (28, 32, 64, ...).
+        img_shape: Shape (C, S, S) of the images at full resolution, S halving to 4 or more (28, 32, 64, ...);
+            None: MNIST's 1x28x28 (``gan-lightning fit`` sets the data's).
         base_channels: Width of the full-resolution block; each coarser block is twice as wide.
         max_channels: Upper limit of the block widths.
 
@@ -143,10 +144,10 @@ class ProgressiveGenerator(_Progressive, Generator):
     (torch.Size([2, 1, 28, 28]), 14)
     """
 
-    def __init__(self, latent_dim: int = 128, img_shape: tuple[int, int, int] = (1, 28, 28),
+    def __init__(self, latent_dim: int = 128, img_shape: Optional[tuple[int, int, int]] = None,
                  base_channels: int = 32, max_channels: int = 256) -> None:
         super().__init__()
-        self.latent_dim, self.img_shape = latent_dim, tuple(img_shape)
+        self.latent_dim, self.img_shape = latent_dim, image_shape(img_shape)
         self.sizes = stage_sizes(self.img_shape)
         widths = _widths(self.sizes, base_channels, max_channels)
         s0 = self.sizes[0]
@@ -183,26 +184,27 @@ class ProgressiveDiscriminator(_Progressive, Discriminator):
 
     Each stage's 1x1 ``from_rgb`` and, above stage 0, two 3x3 convs then average pooling x2; the last block
     (stage 0) appends the minibatch standard deviation, then a 3x3 conv, a dense layer and the logit.
-    Returns logits (no sigmoid); no batch norm, so it suits WGAN-GP.
+    Returns ``(logits, None)`` (no sigmoid, no class head); no batch norm, so it suits WGAN-GP.
 
     Args:
-        img_shape: Shape (C, S, S) of the input images at full resolution.
+        img_shape: Shape (C, S, S) of the input images at full resolution; None: MNIST's 1x28x28
+            (``gan-lightning fit`` sets the data's).
         base_channels: Width of the full-resolution block; each coarser block is twice as wide.
         max_channels: Upper limit of the block widths.
         mbstd_group: Images per minibatch-standard-deviation group (4 in the paper); 0 turns it off.
 
     >>> d = ProgressiveDiscriminator(base_channels=8)
     >>> d.set_progress(stage=0)  # 7x7
-    >>> d(torch.randn(4, 1, 28, 28)).shape
+    >>> d(torch.randn(4, 1, 28, 28))[0].shape
     torch.Size([4])
     """
 
-    def __init__(self, img_shape: tuple[int, int, int] = (1, 28, 28), base_channels: int = 32,
+    def __init__(self, img_shape: Optional[tuple[int, int, int]] = None, base_channels: int = 32,
                  max_channels: int = 256, mbstd_group: int = 4) -> None:
         super().__init__()
         if mbstd_group < 0:
             raise GANLightningError(f"mbstd_group={mbstd_group} must be >= 0 (0 turns it off; the paper uses 4).")
-        self.img_shape = tuple(img_shape)
+        self.img_shape = image_shape(img_shape)
         self.sizes = stage_sizes(self.img_shape)
         widths = _widths(self.sizes, base_channels, max_channels)
         self.from_rgb = nn.ModuleList(nn.Sequential(_conv(self.img_shape[0], w, 1), nn.LeakyReLU(0.2))
@@ -219,7 +221,7 @@ class ProgressiveDiscriminator(_Progressive, Discriminator):
                                              nn.LeakyReLU(0.2), nn.AvgPool2d(2)))
         self.set_progress(len(self.sizes) - 1)
 
-    def forward(self, x: Tensor, labels: Optional[Tensor] = None) -> Tensor:
+    def forward(self, x: Tensor, labels: Optional[Tensor] = None) -> tuple[Tensor, None]:
         check_images(x, self.img_shape)
         check_labels(labels, x.shape[0], self.n_classes, "discriminator")
         x = _down(x, self.img_shape[1] // self.resolution)
@@ -230,7 +232,7 @@ class ProgressiveDiscriminator(_Progressive, Discriminator):
                 h = torch.lerp(self.from_rgb[self.stage - 1](_down(x, 2)), h, self.alpha)
         for block in reversed(self.blocks[1:self.stage]):
             h = block(h)
-        return self.head(h).squeeze(1)
+        return self.head(h).squeeze(1), None
 
     def _modules_in_use(self) -> list[nn.Module]:
         used = [self.from_rgb[self.stage], *self.blocks[1:self.stage + 1], self.head]
