@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch.distributed as dist
 
-from gan_lightning.callbacks._quality import SampleQualityCallback
+from gan_lightning.callbacks import SampleQuality
 from gan_lightning.cli import build_cli
 
 BATCHES = 2
@@ -33,12 +33,10 @@ def fit_recipe(config: str, data_dir: str) -> dict:
                      "--data.batch_size", "8", "--trainer.accelerator", "cpu", "--trainer.devices", "2",
                      "--trainer.strategy", "ddp", "--trainer.max_epochs", "1",
                      "--trainer.limit_train_batches", str(BATCHES), "--trainer.log_every_n_steps", "1",
-                     "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"], run=False)
+                     "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
+                     "--quality.num_samples", str(SAMPLES)], run=False)
     trainer, model = cli.trainer, cli.model
-    # The recipes' FID and cond_acc use 10k samples: the same callbacks on SAMPLES, for a test-sized run.
-    metrics = [c for c in trainer.callbacks if isinstance(c, SampleQualityCallback)]
-    for metric in metrics:
-        metric.num_samples = SAMPLES
+    metrics = [c for c in trainer.callbacks if isinstance(c, SampleQuality)]
     trainer.fit(model, cli.datamodule)
     checkpoint = Path(trainer.log_dir) / "checkpoints" / "last.ckpt"
     return {

@@ -40,7 +40,7 @@ def ddp_args(data_dir, config: str, *extra: str) -> list[str]:
     return ["fit", "--config", str(ROOT / "configs" / f"{config}.yaml"), "--data.data_dir", str(data_dir),
             "--data.download", "false", "--data.batch_size", "16", "--trainer.accelerator", "cpu",
             "--trainer.max_epochs", "2", "--trainer.limit_train_batches", "4", "--trainer.log_every_n_steps", "1",
-            "--trainer.enable_progress_bar", "false", "--trainer.callbacks.num_samples", "200",
+            "--trainer.enable_progress_bar", "false", "--quality.num_samples", "200",
             "--trainer.callbacks+=dist_helpers.DumpWeights", *extra]
 
 

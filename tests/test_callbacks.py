@@ -1,4 +1,5 @@
-"""The metric callbacks in training: logging, checkpointing on val/fid, shared sampling, modes, DDP."""
+"""The callbacks in training: sample quality (logging, checkpointing on val/fid, one generation for every metric,
+modes, DDP), sample grids."""
 
 import time
 
@@ -12,15 +13,15 @@ from lightning.pytorch import Callback
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
 from gan_lightning import ConditionalGAN, GANLightningError, MLPDiscriminator, MLPGenerator, MNISTDataModule
-from gan_lightning.callbacks import FID, KID, ConditionalAccuracy, InceptionScore
-from gan_lightning.metrics import features as features_module
+from gan_lightning.callbacks import FID, ConditionalAccuracy, InceptionScore, SampleQuality
+from gan_lightning.callbacks import quality as quality_module
 from gan_lightning.metrics import get_backbone
 from gan_lightning.metrics.features import generated_features
 
 
 def small(cls, tmp_path, **kwargs):
     defaults = dict(num_samples=200, batch_size=100, cache_dir=str(tmp_path / "cache"))
-    if cls in (InceptionScore, ConditionalAccuracy):
+    if cls in (InceptionScore, ConditionalAccuracy):  # no reference images
         defaults.pop("cache_dir")
     return cls(**{**defaults, **kwargs})
 
@@ -39,32 +40,51 @@ class ModeSpy(Callback):
         self.seen.append((pl_module.training, pl_module.generator.training, pl_module.discriminator.training))
 
 
-def test_val_fid_is_monitored_by_model_checkpoint_and_samples_are_shared(mnist_300, tmp_path, monkeypatch):
+def test_val_fid_is_monitored_by_model_checkpoint_and_one_generation_serves_every_metric(mnist_300, tmp_path,
+                                                                                        monkeypatch, capsys):
     calls = []
-    real_generated = features_module.generated_features
-    monkeypatch.setattr(features_module, "generated_features",
+    real_generated = quality_module.generated_features
+    monkeypatch.setattr(quality_module, "generated_features",
                         lambda *a, **k: calls.append(1) or real_generated(*a, **k))
-    fid, kid, iscore = small(FID, tmp_path), small(KID, tmp_path, subset_size=100), small(InceptionScore, tmp_path)
+    quality = small(SampleQuality, tmp_path, metrics=["fid", "kid", "is"], kid_subset_size=100)
     checkpoint = ModelCheckpoint(dirpath=tmp_path / "ckpt", monitor="val/fid", mode="min", save_top_k=1,
                                  save_last=True, filename="epoch={epoch}-fid={val/fid:.2f}",
                                  auto_insert_metric_name=False)
     spy = ModeSpy()
     trainer = quiet_trainer(max_epochs=3, limit_train_batches=2, enable_checkpointing=True,
-                            callbacks=[checkpoint, fid, kid, iscore, spy])
+                            callbacks=[checkpoint, quality, spy])
     torch.manual_seed(0)
     trainer.fit(tiny_gan(), data(mnist_300))
 
-    assert len(calls) == 3  # one generation per epoch, shared by FID, KID and IS (same backbone)
-    fids = [entry["val/fid"] for entry in fid.history]
-    assert [entry["epoch"] for entry in fid.history] == [0, 1, 2] and len(set(fids)) == 3
-    minutes = [entry["minutes"] for entry in fid.history]  # training time when each number was known
+    assert len(calls) == 3  # one generation per epoch, shared by FID, KID and IS
+    fids = [entry["val/fid"] for entry in quality.history]
+    assert [entry["epoch"] for entry in quality.history] == [0, 1, 2] and len(set(fids)) == 3
+    minutes = [entry["minutes"] for entry in quality.history]  # training time when each number was known
     assert 0 < minutes[0] <= minutes[1] <= minutes[2] < 5
     best = min(range(3), key=fids.__getitem__)
     assert checkpoint.best_model_score.item() == pytest.approx(fids[best])
     assert checkpoint.best_model_path.endswith(f"epoch={best}-fid={fids[best]:.2f}.ckpt")
     assert {"val/fid", "val/kid", "val/kid_std", "val/is", "val/is_std"} <= set(trainer.callback_metrics)
-    assert 1.0 <= iscore.history[-1]["val/is"] <= 10.0
+    assert 1.0 <= quality.history[-1]["val/is"] <= 10.0
     assert spy.seen == [(True, True, True)] * 3  # evaluation left the modules training
+    out = capsys.readouterr().out
+    assert "SampleQuality (200 samples vs 300 mnist test images, mnist backbone; live generator) epoch=2: val/fid" \
+        in out and f"best val/fid = {fids[best]:.4g} at epoch={best}" in out
+
+
+def test_by_default_quality_scores_what_applies_to_the_model_and_backbone(mnist_300, tmp_path):
+    def fitted(model):
+        quality = small(SampleQuality, tmp_path)
+        quiet_trainer(max_epochs=1, limit_train_batches=1, callbacks=[quality]).fit(model, data(mnist_300))
+        return quality
+
+    assert fitted(tiny_gan()).keys == ["val/fid", "val/is", "val/is_std"]
+    conditional = ConditionalGAN(MLPGenerator(latent_dim=8, hidden_dims=(32,), n_classes=10),
+                                 MLPDiscriminator(hidden_dims=(32,), n_classes=10))
+    assert set(fitted(conditional).history[0]) == {"epoch", "minutes", "val/fid", "val/is", "val/is_std",
+                                                   "val/cond_acc"}
+    with pytest.raises(GANLightningError, match="Unknown metrics \\['fidd'\\]: choose from fid, is, kid, cond_acc"):
+        SampleQuality(metrics=["fidd"])
 
 
 def test_early_stopping_on_val_fid(mnist_300, tmp_path):
@@ -107,7 +127,7 @@ def test_conditional_accuracy_uses_the_asked_labels(mnist_300, tmp_path):
 
 def test_conditional_accuracy_needs_a_conditional_model(mnist_300, tmp_path):
     trainer = quiet_trainer(max_epochs=1, limit_train_batches=1, callbacks=[small(ConditionalAccuracy, tmp_path)])
-    with pytest.raises(GANLightningError, match="needs a conditional model"):
+    with pytest.raises(GANLightningError, match="ConditionalAccuracy: cond_acc needs a conditional model"):
         trainer.fit(tiny_gan(), data(mnist_300))
 
 

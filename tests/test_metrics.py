@@ -17,8 +17,10 @@ from helpers import tiny_gan
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.errors import GANLightningError
 from gan_lightning.metrics import (
+    METRICS,
+    Counts,
+    MetricSettings,
     MNISTClassifier,
-    check_counts,
     frechet_distance,
     generated_features,
     get_backbone,
@@ -29,6 +31,7 @@ from gan_lightning.metrics import (
 )
 from gan_lightning.metrics import features as features_module
 from gan_lightning.metrics.backbones import InceptionBackbone, save_random_inception_weights
+from gan_lightning.metrics.evaluation import score_features
 from gan_lightning.metrics.features import Features, eval_mode, extract
 
 
@@ -114,13 +117,27 @@ def test_is_and_kid_are_seeded(mnist_features):
 
 def test_too_few_samples_for_the_feature_size_is_one_sentence(mnist_features):
     real, fake = mnist_features
+    backbone = get_backbone("mnist")
     with pytest.raises(GANLightningError, match="needs more than 128 images") as info:
-        frechet_distance(real, fake[:100])
+        score_features(Features(fake[:100]), Features(real), backbone, ["fid"])
     assert "\n" not in str(info.value) and str(info.value).endswith(".")
     with pytest.raises(GANLightningError, match="FID on 2048-d inception features needs more than 2048 images"):
-        check_counts("fid", "inception", 2048, n_real=10000, n_fake=1000)
+        METRICS["fid"].check(Counts(fake=1000, real=10000, num_features=2048, backbone="inception"), MetricSettings())
     with pytest.raises(GANLightningError, match="lower kid_subset_size"):
-        kernel_distance(real, fake[:50], subsets=2, subset_size=100)
+        score_features(Features(fake[:50]), Features(real), backbone, ["kid"], MetricSettings(kid_subset_size=100))
+    with pytest.raises(GANLightningError, match="Inception Score with 10 splits needs at least 10 samples"):
+        score_features(Features(fake[:5], logits=torch.randn(5, 10)), Features(real), backbone, ["is"])
+
+
+def test_every_metric_is_defined_once_and_used_by_callbacks_and_scripts():
+    from gan_lightning.callbacks import FID, KID, ConditionalAccuracy, InceptionScore
+    from gan_lightning.metrics.evaluation import ALL
+
+    assert tuple(METRICS) == ALL  # evaluate.py and reproduce.py score the registry's metrics
+    for callback, name in ((FID, "fid"), (KID, "kid"), (InceptionScore, "is"), (ConditionalAccuracy, "cond_acc")):
+        assert [m.name for m in callback().metrics] == [name]  # each callback is the registry's metric
+    assert [k for m in METRICS.values() for k in m.keys] == ["fid", "is", "is_std", "kid", "kid_std", "cond_acc"]
+    assert {m.name: m.mode for m in METRICS.values()} == {"fid": "min", "is": "max", "kid": "min", "cond_acc": "max"}
 
 
 def test_unknown_backbone_is_one_sentence():
@@ -263,8 +280,8 @@ def test_inception_fid_runs_end_to_end_on_a_local_weights_file(inception_weights
     assert fake.features.shape == (66, 64)
     value = frechet_distance(real.features, fake.features)
     assert value == pytest.approx(numpy_fid(real.features.double().numpy(), fake.features.double().numpy()), rel=1e-6)
-    with pytest.raises(GANLightningError, match="needs more than 64 images"):
-        frechet_distance(real.features[:60], fake.features)
+    with pytest.raises(GANLightningError, match="FID on 64-d inception-64 features needs more than 64 images"):
+        score_features(fake, Features(real.features[:60]), backbone, ["fid"])
 
 
 def test_missing_inception_weights_say_how_to_supply_them(tmp_path, monkeypatch):
@@ -305,7 +322,7 @@ metadata.distribution, metadata.version, util.find_spec = map(hide, (metadata.di
                                                                      util.find_spec))
 sys.modules["scipy"] = None
 import torch
-import gan_lightning.cli, gan_lightning.utils
+import gan_lightning.cli, gan_lightning.checkpoints, gan_lightning.report, gan_lightning.sampling
 from gan_lightning.metrics import frechet_distance, kernel_distance, inception_score
 real, fake = torch.randn(300, 128), torch.randn(300, 128) + 0.1
 print(frechet_distance(real, fake), kernel_distance(real, fake, 5, 100)[0], inception_score(torch.randn(300, 10), 5)[0])

@@ -9,7 +9,8 @@ from torch import Tensor
 from torchvision.utils import make_grid, save_image
 
 from gan_lightning._io import atomic_write
-from gan_lightning.utils import grid_rows, row_layout
+from gan_lightning.errors import GANLightningError
+from gan_lightning.sampling import default_grid_size
 
 
 class SampleGrid(Callback):
@@ -20,24 +21,30 @@ class SampleGrid(Callback):
     code. Loggers that take images (TensorBoard, Weights & Biases) also receive the grid.
 
     Args:
-        num_samples: Images per grid; for conditional models, a multiple of the number of classes is best.
+        num_samples: Images per grid; None: 64, or 10 per row for a model with one class (or code) per row. For
+            conditional models, a multiple of the number of classes is best.
         nrow: Images per row; conditional models use one row per class instead, InfoGAN one per code.
         every_n_epochs: Save a grid every this many epochs.
         seed: Seed of the fixed noise.
     """
 
-    def __init__(self, num_samples: int = 64, nrow: int = 8, every_n_epochs: int = 1, seed: int = 1234) -> None:
+    def __init__(self, num_samples: Optional[int] = None, nrow: int = 8, every_n_epochs: int = 1,
+                 seed: int = 1234) -> None:
+        if (num_samples is not None and num_samples < 1) or nrow < 1 or every_n_epochs < 1:
+            raise GANLightningError(f"SampleGrid: num_samples={num_samples}, nrow={nrow} and every_n_epochs="
+                                    f"{every_n_epochs} must be at least 1.")
         self.num_samples, self.nrow, self.every_n_epochs, self.seed = num_samples, nrow, every_n_epochs, seed
         self.z: Optional[Tensor] = None
         self.labels: Optional[Tensor] = None
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         if self.z is None:  # not restored from a checkpoint
+            rows = pl_module.grid_rows  # one class (or InfoGAN code) per row, or none
+            num = self.num_samples or default_grid_size(pl_module)
             g = torch.Generator().manual_seed(self.seed)
-            self.z = torch.randn(self.num_samples, pl_module.latent_dim, generator=g)
-            rows = grid_rows(pl_module)
-            if rows:  # one class (or InfoGAN code) per row
-                self.z, self.labels = row_layout(pl_module, self.z, -(-self.num_samples // rows))
+            self.z = torch.randn(num, pl_module.latent_dim, generator=g)
+            if rows:
+                self.z, self.labels = pl_module.grid_inputs(self.z, -(-num // rows))
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if trainer.current_epoch == 0:
@@ -53,9 +60,9 @@ class SampleGrid(Callback):
         log_dir = trainer.log_dir  # a collective under DDP: every rank must ask
         if not trainer.is_global_zero:
             return None
-        images = pl_module.sample(self.num_samples, labels=self.labels, z=self.z)
-        rows = grid_rows(pl_module)
-        nrow = -(-self.num_samples // rows) if rows else self.nrow
+        images = pl_module.sample(len(self.z), labels=self.labels, z=self.z)
+        rows = pl_module.grid_rows
+        nrow = -(-len(self.z) // rows) if rows else self.nrow
         grid = make_grid(images.cpu(), nrow=nrow, normalize=True, value_range=(-1, 1), pad_value=1.0)
         path = Path(log_dir or trainer.default_root_dir) / "samples" / f"epoch_{epoch:03d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,8 +14,8 @@ from gan_lightning.metrics.backbones import (
 )
 from gan_lightning.metrics.classifier import MNISTClassifier, load_mnist_classifier
 from gan_lightning.metrics.features import Features, generated_features, reference_features
+from gan_lightning.metrics.registry import METRICS, Counts, Metric, MetricSettings, get_metrics, score
 from gan_lightning.metrics.scores import (
-    check_counts,
     conditional_accuracy,
     frechet_distance,
     inception_score,
@@ -29,7 +29,12 @@ __all__ = [
     "InceptionBackbone",
     "MNISTBackbone",
     "MNISTClassifier",
-    "check_counts",
+    "Counts",
+    "METRICS",
+    "Metric",
+    "MetricSettings",
+    "get_metrics",
+    "score",
     "conditional_accuracy",
     "frechet_distance",
     "generated_features",

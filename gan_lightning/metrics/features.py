@@ -8,7 +8,6 @@ a contiguous slice, and gathering the ranks in order gives back the single-proce
 import contextlib
 import hashlib
 import os
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,15 +132,15 @@ def generated_features(module: nn.Module, backbone: Backbone, num_samples: int, 
                        seed: int = 0, rank: int = 0, world_size: int = 1) -> Features:
     """Features of this rank's share of ``num_samples`` images from ``module.sample()``, on its device.
 
-    Conditional modules (``num_classes > 0``) draw labels with ``module.sample_labels`` from the training
-    label distribution; they are returned in ``labels``.
+    Conditional modules draw labels with ``module.sample_labels`` from the training label distribution; they are
+    returned in ``labels`` (None for unconditional modules).
     """
     device = module.device
     backbone.to(device)
     # Every rank draws the whole set's noise (a few MB) and keeps its slice: the images do not depend on
     # the number of processes or on the batch size.
     g = torch.Generator(device=device).manual_seed(seed)
-    labels = module.sample_labels(num_samples, generator=g) if module.num_classes else None
+    labels = module.sample_labels(num_samples, generator=g)
     z = module.noise(num_samples, generator=g)
     mine = torch.tensor_split(torch.arange(num_samples), world_size)[rank]
     out = []
@@ -155,22 +154,3 @@ def generated_features(module: nn.Module, backbone: Backbone, num_samples: int, 
                                 "raise num_samples.")
     logits = None if out[0][1] is None else torch.cat([lg for _, lg in out])
     return Features(torch.cat([f for f, _ in out]), logits, None if labels is None else labels[mine.to(device)])
-
-
-# The callbacks of one run share the generated side: the first metric of an epoch generates, the others
-# reuse it. Keyed by trainer (weakly, so a finished run frees its features) and by the training step.
-_GENERATED: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
-
-
-def shared_generated_features(trainer, module: nn.Module, backbone: Backbone, num_samples: int,
-                              batch_size: int, seed: int) -> Features:
-    """:func:`generated_features` for this rank, computed once per trainer step, backbone and protocol."""
-    step = (trainer.global_step, trainer.current_epoch)
-    entry = _GENERATED.get(trainer)
-    if entry is None or entry["step"] != step:
-        entry = _GENERATED[trainer] = {"step": step, "features": {}}
-    key = (backbone.key, num_samples, seed)  # the images do not depend on the batch size
-    if key not in entry["features"]:
-        entry["features"][key] = generated_features(module, backbone, num_samples, batch_size, seed,
-                                                    trainer.global_rank, trainer.world_size)
-    return entry["features"][key]

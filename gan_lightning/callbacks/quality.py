@@ -1,0 +1,256 @@
+"""Sample-quality callbacks: ``SampleQuality`` scores several metrics on one set of generated samples per
+evaluation; ``FID``, ``KID``, ``InceptionScore`` and ``ConditionalAccuracy`` are the same callback with one metric.
+
+Each evaluates at the end of every ``every_n_epochs``-th training epoch (there is no validation loop) and logs
+``val/<value>`` (``val/fid``, ``val/is``, ...). Lightning runs ModelCheckpoint and EarlyStopping after the other
+callbacks' ``on_train_epoch_end``, so ``ModelCheckpoint(monitor="val/fid", mode="min")`` sees this epoch's value.
+The metrics themselves are defined in :mod:`gan_lightning.metrics.registry`.
+"""
+
+import time
+from typing import Any, Optional
+
+from lightning.pytorch import Callback, LightningModule, Trainer
+from torch import Tensor
+
+from gan_lightning.errors import GANLightningError
+from gan_lightning.metrics.backbones import BACKBONES, Backbone, get_backbone
+from gan_lightning.metrics.features import dataset_name, generated_features, reference_features
+from gan_lightning.metrics.registry import Counts, Metric, MetricSettings, get_metrics, score
+
+DEFAULT_METRICS = ("fid", "is", "cond_acc")
+
+
+class SampleQuality(Callback):
+    """Scores ``num_samples`` generated images with every metric in ``metrics``, from one generation and one
+    backbone pass per evaluation, and logs ``val/<value>`` for each (``val/fid``, ``val/is``, ``val/is_std``, ...).
+
+    Samples come from ``model.sample()`` (the EMA generator when enabled) with noise (and labels) drawn from
+    ``seed``, so every evaluation scores the same latent points. Reference features are computed once and
+    cached on disk. Under DDP each process scores its share and the values equal the single-process ones.
+
+    Args:
+        metrics: Metrics to compute, of ``fid``, ``is``, ``kid``, ``cond_acc``; the first is the headline (the best
+            value printed at the end). None: ``fid``, ``is`` and ``cond_acc`` where they apply (IS needs a backbone
+            with class logits, cond_acc a conditional model).
+        backbone: Feature network: ``mnist`` (shipped MNIST classifier: 128-d features, 10 class logits),
+            ``inception`` (InceptionV3, 2048-d, the network of FID papers; use a GPU) or ``inception-64``/``-192``/
+            ``-768`` (earlier Inception layers, no logits, for quick checks).
+        num_samples: Generated images per evaluation (over all processes); FID needs more than the feature size.
+        batch_size: Images per generator and backbone batch.
+        every_n_epochs: Evaluate after every this many training epochs (give a ModelCheckpoint that monitors
+            one of the values the same ``every_n_epochs``: in between, Lightning keeps showing it the last value).
+        reference_split: Datamodule split of real images to compare with (``test``: MNIST's 10k test images).
+        weights_path: Backbone weights file; None uses the shipped MNIST classifier or the standard Inception
+            weights (downloaded once into the torch hub cache).
+        cache_dir: Folder for cached reference features; None uses ``$GAN_LIGHTNING_CACHE`` or
+            ``~/.cache/gan_lightning``.
+        seed: Seed of the evaluation noise and labels, of KID's subsets and of IS's splits.
+        kid_subsets: KID's random subsets; mean and std are over them.
+        kid_subset_size: Images per KID subset, from each side; at most ``num_samples`` and the reference size.
+        is_splits: Parts the Inception Score is computed on; mean and std are over them.
+    """
+
+    fixed_metrics: Optional[tuple[str, ...]] = None  # the one-metric subclasses set theirs
+
+    def __init__(self, metrics: Optional[list[str]] = None, backbone: str = "mnist", num_samples: int = 10000,
+                 batch_size: int = 500, every_n_epochs: int = 1, reference_split: str = "test",
+                 weights_path: Optional[str] = None, cache_dir: Optional[str] = None, seed: int = 0,
+                 kid_subsets: int = 100, kid_subset_size: int = 1000, is_splits: int = 10) -> None:
+        for name, value in (("num_samples", num_samples), ("batch_size", batch_size),
+                            ("every_n_epochs", every_n_epochs), ("kid_subsets", kid_subsets),
+                            ("kid_subset_size", kid_subset_size), ("is_splits", is_splits)):
+            if value < 1:
+                raise GANLightningError(f"{type(self).__name__}: {name}={value} must be at least 1.")
+        if backbone not in BACKBONES:
+            raise GANLightningError(f"Unknown backbone {backbone!r}: use one of {', '.join(BACKBONES)}.")
+        self.requested = None if metrics is None else get_metrics(metrics)
+        self.backbone, self.num_samples, self.batch_size = backbone, num_samples, batch_size
+        self.every_n_epochs, self.reference_split = every_n_epochs, reference_split
+        self.weights_path, self.cache_dir = weights_path, cache_dir
+        self.settings = MetricSettings(kid_subsets, kid_subset_size, is_splits, seed)
+        self.metrics: list[Metric] = self.requested or []  # what is computed: set by setup()
+        self.history: list[dict[str, float]] = []
+        self.protocol = f"{num_samples} samples, {backbone} backbone"
+        self._backbone: Optional[Backbone] = None
+        self._skip = True
+        self._started = time.monotonic()
+
+    @property
+    def state_key(self) -> str:
+        metrics = {} if self.fixed_metrics else {"metrics": [m.name for m in self.requested or []] or None}
+        return self._generate_state_key(backbone=self.backbone, num_samples=self.num_samples, **metrics)
+
+    @property
+    def keys(self) -> list[str]:
+        """The logged names, ``val/fid`` first when FID is the headline."""
+        return [f"val/{key}" for metric in self.metrics for key in metric.keys]
+
+    # -----------------------------------------------------------------------------------------------------
+    # Lightning hooks
+    # -----------------------------------------------------------------------------------------------------
+
+    def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        # fast_dev_run is a smoke test of the training loop: a 10k-sample evaluation would dominate it.
+        self._skip = stage != "fit" or bool(trainer.fast_dev_run)
+        if self._skip:
+            return
+        self._backbone = backbone = get_backbone(self.backbone, self.weights_path)
+        has_logits, conditional = bool(backbone.num_classes), bool(pl_module.num_classes)
+        if self.requested is None:
+            self.metrics = [m for m in get_metrics(DEFAULT_METRICS) if m.applies(has_logits, conditional)]
+        for metric in self.metrics:
+            if metric.needs_labels and not conditional:
+                raise GANLightningError(f"{type(self).__name__}: {metric.name} needs a conditional model: use "
+                                        "ConditionalGAN or leave the metric out.")
+            if metric.needs_logits and not has_logits:
+                raise GANLightningError(f"{type(self).__name__}: {metric.name} needs class logits, which the "
+                                        f"{self.backbone} backbone does not give: use backbone mnist or inception.")
+            if metric.needs_labels and pl_module.num_classes != backbone.num_classes:
+                raise GANLightningError(f"The model has {pl_module.num_classes} classes but the {self.backbone} "
+                                        f"classifier {backbone.num_classes}: pass weights_path of a matching "
+                                        "classifier.")
+        n_real = len(self._reference_images(trainer)) if any(m.needs_reference for m in self.metrics) else 0
+        self.protocol = f"{self.num_samples} samples" + (
+            f" vs {n_real} {dataset_name(trainer.datamodule)} {self.reference_split} images" if n_real else "") + \
+            f", {self.backbone} backbone"
+        counts = Counts(self.num_samples, n_real, backbone.num_features, self.backbone)
+        for metric in self.metrics:
+            metric.check(counts, self.settings)
+
+    def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        # The clock of the history's `minutes`, from the start of training as the Trainer's max_time counts;
+        # a resumed run goes on from its last evaluation.
+        before = self.history[-1].get("minutes", 0.0) if self.history else 0.0
+        self._started = time.monotonic() - 60 * before
+
+    def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        if self._skip or not self.metrics or (trainer.current_epoch + 1) % self.every_n_epochs:
+            return
+        scores = self.evaluate(trainer, pl_module)
+        # Every rank computed the same numbers (torchmetrics gathered the states); sync_dist averages equal
+        # values, which changes nothing but tells Lightning that every rank holds the global number.
+        pl_module.log_dict(scores, on_step=False, on_epoch=True, sync_dist=True)
+        # `minutes`: training time (this evaluation included) when the numbers were known, to compare recipes by
+        # their curves over the same wall-clock budget (scripts/reproduce.py plots them).
+        minutes = (time.monotonic() - self._started) / 60
+        self.history.append({"epoch": trainer.current_epoch, "minutes": round(minutes, 6), **scores})
+        values = ", ".join(f"{k} = {v:.4g}" for k, v in scores.items())
+        pl_module.print(f"{type(self).__name__} ({self.protocol}; {pl_module.sampling_protocol}) "
+                        f"epoch={trainer.current_epoch}: {values}")
+
+    def on_fit_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        best = self.best
+        if best is None:
+            return
+        headline, where = self.keys[0], ""
+        for checkpoint in trainer.checkpoint_callbacks:
+            if getattr(checkpoint, "monitor", None) == headline:
+                where = f"; best checkpoint: {checkpoint.best_model_path or 'none saved'}"
+        if trainer.is_global_zero:  # plain print: the progress bar that pl_module.print writes through is closed
+            print(f"{type(self).__name__} ({self.protocol}): best {headline} = {best[headline]:.4g} "
+                  f"at epoch={best['epoch']}{where}")
+
+    # -----------------------------------------------------------------------------------------------------
+    # Evaluation
+    # -----------------------------------------------------------------------------------------------------
+
+    def evaluate(self, trainer: Trainer, pl_module: LightningModule) -> dict[str, float]:
+        """Sample, extract features and score every metric: ``{"val/fid": ..., ...}``; every rank must call."""
+        backbone = self._backbone or get_backbone(self.backbone, self.weights_path)
+        generated = generated_features(pl_module, backbone, self.num_samples, self.batch_size, self.settings.seed,
+                                       trainer.global_rank, trainer.world_size)
+        real = None
+        if any(m.needs_reference for m in self.metrics):
+            full = reference_features(backbone, self._reference_images(trainer), dataset_name(trainer.datamodule),
+                                      self.reference_split, self.cache_dir, self.batch_size)
+            real = full.shard(trainer.global_rank, trainer.world_size).to(pl_module.device)
+        return {f"val/{key}": value for key, value in score(self.metrics, generated, real, self.settings).items()}
+
+    @property
+    def best(self) -> Optional[dict[str, float]]:
+        """The history entry with the best headline value, or None before the first evaluation."""
+        if not self.history or not self.metrics:
+            return None
+        pick = min if self.metrics[0].mode == "min" else max
+        return pick(self.history, key=lambda entry: entry[self.keys[0]])
+
+    def _reference_images(self, trainer: Trainer) -> Tensor:
+        datamodule = trainer.datamodule
+        if datamodule is None or not hasattr(datamodule, "split"):
+            raise GANLightningError(
+                f"{type(self).__name__} compares with real images from the datamodule's split(name) method: "
+                "fit with a datamodule that has one, such as MNISTDataModule."
+            )
+        return datamodule.split(self.reference_split)[0]
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"history": self.history}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.history = list(state_dict.get("history", []))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# One metric each (as configs and code before SampleQuality had them); several of them generate apart
+# ---------------------------------------------------------------------------------------------------------
+
+
+class FID(SampleQuality):
+    """Fréchet distance between backbone features of generated images and the reference split: ``val/fid``
+    (lower is better). Pair it with ``ModelCheckpoint(monitor="val/fid", mode="min")`` to keep the best model.
+
+    Args:
+        **kwargs: The arguments of :class:`SampleQuality` (``backbone``, ``num_samples``, ...) but ``metrics``.
+    """
+
+    fixed_metrics = ("fid",)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(metrics=list(self.fixed_metrics), **kwargs)
+
+
+class KID(SampleQuality):
+    """Kernel distance (squared MMD, cubic polynomial kernel) between generated and reference features:
+    ``val/kid`` and ``val/kid_std`` over random subsets (seeded); unbiased, so usable with fewer samples than FID.
+
+    Args:
+        subsets: Number of random subsets the mean and std are taken over.
+        subset_size: Images per subset, from each side; at most ``num_samples`` and the reference size.
+        **kwargs: The other arguments of :class:`SampleQuality` (``backbone``, ``num_samples``, ...).
+    """
+
+    fixed_metrics = ("kid",)
+
+    def __init__(self, subsets: int = 100, subset_size: int = 1000, **kwargs) -> None:
+        super().__init__(metrics=list(self.fixed_metrics), kid_subsets=subsets, kid_subset_size=subset_size, **kwargs)
+
+
+class InceptionScore(SampleQuality):
+    """exp(E[KL(p(y|x) || p(y))]) from the backbone's class probabilities: ``val/is`` and ``val/is_std`` (higher
+    is better; at most the number of classes, 10 with ``mnist``). Needs no real images.
+
+    Args:
+        splits: The samples are split into this many parts; mean and std are over the parts.
+        **kwargs: The other arguments of :class:`SampleQuality` (``backbone``, ``num_samples``, ...).
+    """
+
+    fixed_metrics = ("is",)
+
+    def __init__(self, splits: int = 10, **kwargs) -> None:
+        super().__init__(metrics=list(self.fixed_metrics), is_splits=splits, **kwargs)
+
+
+class ConditionalAccuracy(SampleQuality):
+    """Conditional accuracy of a cGAN: the share of generated images the backbone's classifier assigns to the
+    class they were asked for, ``val/cond_acc`` (the classifier's accuracy on real images is its ceiling).
+
+    Args:
+        **kwargs: The arguments of :class:`SampleQuality` (``num_samples``, ``weights_path`` of a classifier, ...)
+            but ``metrics``.
+    """
+
+    fixed_metrics = ("cond_acc",)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(metrics=list(self.fixed_metrics), **kwargs)
