@@ -1,7 +1,9 @@
 """Shared fixtures: tiny synthetic MNIST files, the real MNIST when present, small networks."""
 
 import os
+import shutil
 from pathlib import Path
+from typing import Optional
 
 import pytest
 import torch
@@ -31,16 +33,18 @@ def mnist_300(tmp_path_factory) -> Path:
     return make_fake_mnist(tmp_path_factory.mktemp("mnist_300"), n_train=256, n_test=300)
 
 
-def tiny_fit(root: Path, data_dir: Path, name: str, conditional: bool = False, epochs: int = 2) -> Path:
-    """Run ``gan-lightning fit`` on a tiny MLP (G)AN for ``epochs`` x 3 batches, logging every batch; returns the
-    run folder ``root/runs/<name>/version_0`` (metrics.csv, samples/, checkpoints/last.ckpt)."""
+def tiny_fit(root: Path, data_dir: Path, name: str, conditional: bool = False, epochs: int = 2,
+             resume_from: Optional[Path] = None) -> Path:
+    """Run ``gan-lightning fit`` on a tiny MLP (G)AN for ``epochs`` x 3 batches, logging every batch, without sample
+    quality metrics; returns the run folder ``root/runs/<name>/version_0`` (metrics.csv, samples/,
+    checkpoints/last.ckpt). ``resume_from``: a copy of that run folder is resumed (``--ckpt_path last``)."""
     n_classes = 10 if conditional else 0
     config = {
         "seed_everything": 0,
         "trainer": {
             "max_epochs": epochs, "limit_train_batches": 3, "log_every_n_steps": 1, "accelerator": "cpu",
             "enable_progress_bar": False, "enable_model_summary": False,
-            "logger": {"class_path": "lightning.pytorch.loggers.CSVLogger",
+            "logger": {"class_path": "gan_lightning.logs.CSVLogger",
                        "init_args": {"save_dir": str(root / "runs"), "name": name}},
             "callbacks": [{"class_path": "lightning.pytorch.callbacks.ModelCheckpoint",
                            "init_args": {"save_last": True}}],
@@ -52,14 +56,16 @@ def tiny_fit(root: Path, data_dir: Path, name: str, conditional: bool = False, e
                               "init_args": {"latent_dim": 8, "hidden_dims": [32], "n_classes": n_classes}},
                 "discriminator": {"class_path": "gan_lightning.networks.MLPDiscriminator",
                                   "init_args": {"hidden_dims": [32], "n_classes": n_classes}},
-                **({"num_classes": 10} if conditional else {}),
             },
         },
         "data": {"data_dir": str(data_dir), "batch_size": 16, "download": False},
+        "quality": {"metrics": []},
     }
     path = root / f"{name}.yaml"
     path.write_text(yaml.safe_dump(config))
-    cli_main(["fit", "--config", str(path)])
+    if resume_from is not None:
+        shutil.copytree(resume_from, root / "runs" / name / "version_0")
+    cli_main(["fit", "--config", str(path), *(["--ckpt_path", "last"] if resume_from is not None else [])])
     return root / "runs" / name / "version_0"
 
 

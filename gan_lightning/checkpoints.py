@@ -1,0 +1,107 @@
+"""Reading checkpoints: one sentence for a file that is not one, and the module class a checkpoint records.
+
+    model = load_model("runs/fast_cdcgan/version_0/checkpoints/last.ckpt")   # a ConditionalGAN, eval mode
+"""
+
+import importlib
+import zipfile
+from pathlib import Path
+from typing import Optional, Union
+
+import torch
+from torch import nn
+
+from gan_lightning._internals import refused_by_safe_load
+from gan_lightning.errors import GANLightningError
+from gan_lightning.models import GAN
+
+PathLike = Union[str, Path]
+
+
+def read_checkpoint(path: PathLike, weights_only: bool = False) -> dict:
+    """The contents of a Lightning checkpoint, tensors memory-mapped rather than read; anything else (a missing,
+    empty, truncated or foreign file) ends in one sentence naming the file and what is wrong with it.
+
+    Args:
+        path: A ``.ckpt`` file.
+        weights_only: Unpickle tensors and plain values only (``torch.load(weights_only=True)``), for files
+            that are not trusted; the default also rebuilds other pickled objects, as ``load_from_checkpoint`` does.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise GANLightningError(f"No checkpoint at {path}: give the path of a .ckpt file, e.g. "
+                                "runs/gan/version_0/checkpoints/last.ckpt.")
+    with path.open("rb") as f:
+        head = f.read(4)
+    if not zipfile.is_zipfile(path):  # torch.save, hence Lightning, writes zip archives
+        what = ("is empty" if not head else "is truncated (cut short while being written or copied)"
+                if head == b"PK\x03\x04" else "is not a checkpoint (torch.save writes zip archives; this is another "
+                                                "kind of file)")
+        raise GANLightningError(f"{path} {what}: give a .ckpt written by `gan-lightning fit`, e.g. "
+                                "runs/gan/version_0/checkpoints/last.ckpt.")
+    with zipfile.ZipFile(path) as archive:
+        if not any(name.endswith("/data.pkl") for name in archive.namelist()):
+            raise GANLightningError(f"{path} is a zip archive but not a checkpoint (torch.save writes a data.pkl "
+                                    "into it): give a .ckpt written by `gan-lightning fit`.")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=weights_only, mmap=True)
+    except Exception as err:
+        unsafe = refused_by_safe_load(str(err)) if weights_only else None
+        if unsafe:
+            raise GANLightningError(f"{path} holds Python objects that a safe load refuses to rebuild ({unsafe}): "
+                                    "it was not written by `gan-lightning fit`; load it in Python only if you "
+                                    "trust it.") from err
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()] or [type(err).__name__]
+        raise GANLightningError(f"{path} is damaged ({lines[0][:160]}): give a .ckpt written by "
+                                "`gan-lightning fit`, or write it again.") from err
+    if not isinstance(checkpoint, dict) or not {"state_dict", "pytorch-lightning_version"} <= checkpoint.keys():
+        raise GANLightningError(f"{path} was written by another program: it is a PyTorch file but not a Lightning "
+                                "checkpoint (no state_dict and Lightning version); give a .ckpt written by "
+                                "`gan-lightning fit` or Trainer.fit.")
+    return checkpoint
+
+
+def class_path(checkpoint: dict) -> Optional[str]:
+    """The module class a checkpoint records: written by the module itself (``GAN.on_save_checkpoint``), or by
+    LightningCLI in the hyperparameters of checkpoints from before it did; None when neither says."""
+    return (checkpoint.get("gan_lightning") or {}).get("class_path") or \
+        (checkpoint.get("hyper_parameters") or {}).get("_class_path")
+
+
+def model_class(checkpoint: dict, path: PathLike = "the checkpoint") -> type[GAN]:
+    """The GAN class recorded in ``checkpoint``; one sentence when it records none or another kind of model."""
+    name = class_path(checkpoint)
+    if not name:
+        raise GANLightningError(f"{path} does not record its model class (written in Python by gan-lightning 0.1): "
+                                "load it with the class you trained, e.g. ConditionalGAN.load_from_checkpoint(path, "
+                                "generator=..., discriminator=...).")
+    module_name, _, attr = name.rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module_name), attr, None)
+    except ImportError:
+        cls = None
+    if not (isinstance(cls, type) and issubclass(cls, GAN)):
+        raise GANLightningError(f"The model of {path} is {name}, not a gan_lightning GAN: load it with its own class.")
+    return cls
+
+
+def load_model(path: PathLike, map_location: str = "cpu", generator: Optional[nn.Module] = None,
+               discriminator: Optional[nn.Module] = None) -> GAN:
+    """The GAN module a checkpoint holds (``GAN``, ``ConditionalGAN``, ...), with its weights, in eval mode.
+
+    Args:
+        path: A ``.ckpt`` written by ``gan-lightning fit`` (or by ``Trainer.fit``).
+        map_location: Device to load the weights onto.
+        generator: The generator network, only for checkpoints written by ``Trainer.fit`` in Python, which
+            hold the weights but not how to build the networks.
+        discriminator: The discriminator network, likewise.
+    """
+    # A checkpoint is trusted code (load_from_checkpoint unpickles it too); mmap avoids reading it twice.
+    checkpoint = read_checkpoint(path)
+    cls = model_class(checkpoint, path)
+    networks = {name: net for name, net in (("generator", generator), ("discriminator", discriminator))
+                if net is not None}
+    if "_class_path" not in (checkpoint.get("hyper_parameters") or {}) and len(networks) < 2:
+        raise GANLightningError(f"{path} was written outside `gan-lightning fit` and does not say how to build its "
+                                "networks: pass generator= and discriminator= (built as in training).")
+    return cls.load_from_checkpoint(path, map_location=map_location, **networks).eval()
