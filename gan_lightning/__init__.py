@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from gan_lightning.callbacks import LossProgressBar, SampleGrid  # noqa: E402
+from gan_lightning.callbacks import LossProgressBar, SampleGrid, SampleQuality  # noqa: E402
 from gan_lightning.data import MNISTDataModule  # noqa: E402
 from gan_lightning.errors import GANLightningError  # noqa: E402
 from gan_lightning.models import GAN, ConditionalGAN, InfoGAN, ProgressiveGAN  # noqa: E402
@@ -30,5 +30,6 @@ __all__ = [
     "ProgressiveGAN",
     "ProgressiveGenerator",
     "SampleGrid",
+    "SampleQuality",
     "__version__",
 ]

@@ -1,10 +1,17 @@
 """The ``gan-lightning`` command: LightningCLI over the GAN modules and the MNIST DataModule.
 
     gan-lightning fit --config configs/gan.yaml --data.data_dir data --trainer.max_epochs 10
+
+Every run starts from ``gan_lightning/configs/base.yaml`` (seed, logger, checkpoints), applied before the
+``--config`` files, and gets two callbacks configured under their own keys: ``--grid.*`` (``SampleGrid``) and
+``--quality.*`` (``SampleQuality``: FID and friends).
 """
 
 import argparse
+import difflib
+import importlib
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -13,24 +20,31 @@ import torch
 
 # Lightning's own calls into jsonargparse raise deprecation warnings that users cannot act on.
 os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
-from jsonargparse import ArgumentError, DefaultHelpFormatter, Namespace
-from lightning.pytorch import Callback, Trainer
+from jsonargparse import ArgumentError, ArgumentParser, DefaultHelpFormatter, Namespace
+from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ProgressBar
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
 
 import gan_lightning.networks  # noqa: F401  (makes short class names like MLPGenerator resolvable)
-from gan_lightning.callbacks import LossProgressBar  # also registers the callbacks for `--trainer.callbacks+=FID`
+from gan_lightning._internals import deepest_cause, nested_error, option_flags
+from gan_lightning.callbacks import LossProgressBar, SampleGrid, SampleQuality
+from gan_lightning.checkpoints import read_checkpoint
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.errors import GANLightningError
 from gan_lightning.models import GAN
-from gan_lightning.utils import read_checkpoint
+
+BASE_CONFIG = Path(__file__).resolve().parent / "configs" / "base.yaml"
+DEFAULT_CALLBACKS = {"grid": SampleGrid, "quality": SampleQuality}  # configured under --grid and --quality
+SUBCOMMANDS = ("fit", "validate", "test", "predict")
 
 DESCRIPTION = """Train GANs on MNIST with PyTorch Lightning.
 
 Start from a shipped recipe and override any value from the command line:
   gan-lightning fit --config configs/gan.yaml --data.data_dir data --trainer.max_epochs 10
+Every recipe builds on gan_lightning/configs/base.yaml (seed, logger, checkpoints); --print_config shows the whole.
 MNIST is read from <data.data_dir>/MNIST/raw/ (default: data/) and downloaded there when missing.
-Sample grids land in <trainer.logger.save_dir>/<name>/version_N/samples/, checkpoints in .../checkpoints/.
+Runs go to runs/<recipe>/version_N/ (the first --config file's name): samples/, checkpoints/, metrics.csv.
+Sample quality: --quality.num_samples, --quality.metrics [fid,is,kid,cond_acc]; sample grids: --grid.*.
 Note: trainer.max_steps and trainer.global_step count optimizer steps (n_critic + 1 per batch).
 The progress bar is redrawn every 20 batches unless you add your own (--trainer.callbacks+=TQDMProgressBar)."""
 
@@ -40,15 +54,32 @@ class _HelpFormatter(DefaultHelpFormatter, argparse.RawDescriptionHelpFormatter)
 
 
 class GANLightningCLI(LightningCLI):
-    """LightningCLI with two hand-configured optimizers (``--model.optimizer_g``, ``--model.optimizer_d``),
-    a check of the requested devices, ``--ckpt_path last`` that finds the newest run to resume, a check that
-    ``--ckpt_path`` is a checkpoint of the configured model, and a ``LossProgressBar`` unless a progress bar is
-    configured or disabled."""
+    """LightningCLI with two hand-configured optimizers (``--model.optimizer_g``, ``--model.optimizer_d``), the
+    base config, the sample grid and quality callbacks under ``--grid`` and ``--quality``, networks that take
+    their image shape from the data, runs named after their recipe, ``--ckpt_path last`` that finds the newest
+    run to resume, a check that ``--ckpt_path`` holds the configured model, one-line errors for mistyped
+    options, and a ``LossProgressBar`` unless a progress bar is configured or disabled."""
+
+    def init_parser(self, **kwargs: Any) -> LightningArgumentParser:
+        # Errors reach main() as exceptions, which turns them into one line (jsonargparse prints the usage).
+        return super().init_parser(**{"exit_on_error": False, **kwargs})
+
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        # Like add_lightning_class_args, but instantiate_trainer decides whether they join the trainer.
+        for key, callback in DEFAULT_CALLBACKS.items():
+            parser.add_class_arguments(callback, key, fail_untyped=False, sub_configs=True)
+        for network in ("generator", "discriminator"):  # the one place the image shape is set: the data
+            parser.link_arguments("data.img_shape", f"model.init_args.{network}.init_args.img_shape",
+                                  apply_on="instantiate")
 
     def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
-        super().parse_arguments(parser, args)
+        try:
+            super().parse_arguments(parser, args)
+        except ArgumentError as err:
+            raise GANLightningError(explain(err, parser, args)) from err
         subcommand = self.config.get("subcommand")
         if subcommand:  # before LightningCLI replaces the configured model by the checkpoint's own
+            name_runs_after_recipe(self.config[subcommand])
             if subcommand == "fit" and self.config[subcommand].get("ckpt_path") == "last":
                 resume_latest(self.config[subcommand])
             check_checkpoint(parser, self.config, subcommand)
@@ -57,13 +88,59 @@ class GANLightningCLI(LightningCLI):
         config = self.config.get(self.subcommand, self.config) if self.subcommand else self.config
         check_devices(config.trainer.get("accelerator"), config.trainer.get("devices"))
 
-    def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Callback]) -> Trainer:
-        configured = config.get("callbacks") or []
-        configured = configured if isinstance(configured, list) else [configured]
-        if config.get("enable_progress_bar") is not False and not any(
-                isinstance(c, ProgressBar) for c in [*configured, *callbacks]):
-            callbacks = [*callbacks, LossProgressBar()]
-        return super()._instantiate_trainer(config, callbacks)
+    def instantiate_classes(self) -> None:
+        super().instantiate_classes()
+        config = self.config.get(self.subcommand, self.config) if self.subcommand else self.config
+        check_image_shape(config, self.datamodule)
+
+    def instantiate_trainer(self, **kwargs: Any) -> Trainer:
+        config = self.config_init.get(str(self.subcommand), self.config_init)
+        configured = config.trainer.get("callbacks") or []
+        configured = list(configured) if isinstance(configured, list) else [configured]
+        # --grid and --quality, unless the config lists its own SampleGrid or quality callbacks (as configs before
+        # them did); a LossProgressBar unless a progress bar is configured or disabled.
+        defaults = [config[key] for key, kind in DEFAULT_CALLBACKS.items()
+                    if not any(isinstance(c, kind) for c in configured)]
+        bar = config.trainer.get("enable_progress_bar") is not False and not any(
+            isinstance(c, ProgressBar) for c in configured)
+        return super().instantiate_trainer(callbacks=[*configured, *defaults, *([LossProgressBar()] if bar else [])],
+                                           **kwargs)
+
+
+def explain(err: ArgumentError, parser: LightningArgumentParser, args: ArgsType) -> str:
+    """One sentence for a jsonargparse error: the option that is not accepted and the nearest one that is, or the
+    option whose value is wrong and why."""
+    message = str(err)
+    unknown = re.search(r"[Uu]nrecognized arguments: (\S+)", message)
+    if unknown:  # a flag no parser knows (--data.batchsize)
+        subcommand = next((a for a in (args or sys.argv[1:]) if a in SUBCOMMANDS), None)
+        option = unknown.group(1).split("=", 1)[0]
+        return _did_you_mean(option, option_flags(parser, subcommand))
+    chain, reason = nested_error(message)
+    if not chain:
+        return f"{reason[:300]} (gan-lightning fit --help lists the options)."
+    flag = "--" + chain[0][0] + "".join(f".init_args.{key}" if depth > 1 else f".{key}"
+                                        for depth, (key, _) in enumerate(chain[1:], start=1))
+    rejected = re.fullmatch(r"Option '([^']+)' is not accepted", reason)
+    classes = [klass for _, klass in chain if klass]
+    if rejected and classes:  # an init argument the chosen class does not take (--model.n_criticc)
+        prefix = flag + (".init_args." if len(chain) > 1 else ".")
+        return _did_you_mean(prefix + rejected.group(1), [prefix + name for name in _init_args(classes[-1])])
+    return f"{flag}: {reason[:300]}"
+
+
+def _did_you_mean(option: str, accepted: list[str]) -> str:
+    near = difflib.get_close_matches(option, accepted, n=1, cutoff=0.6)
+    hint = f"did you mean {near[0]}?" if near else "gan-lightning fit --help lists the options."
+    return f"{option} is not an option: {hint}"
+
+
+def _init_args(class_path: str) -> list[str]:
+    """The init arguments of a class, as jsonargparse resolves them (following ``**kwargs`` to the parent)."""
+    module, _, name = class_path.rpartition(".")
+    probe = ArgumentParser(exit_on_error=False)
+    probe.add_class_arguments(getattr(importlib.import_module(module), name), fail_untyped=False)
+    return list(probe.get_defaults().keys())
 
 
 def check_devices(accelerator, devices) -> None:
@@ -82,11 +159,42 @@ def check_devices(accelerator, devices) -> None:
                                 f"has: use --trainer.devices {available} (or -1 for all of them).")
 
 
+def check_image_shape(config: Namespace, datamodule) -> None:
+    """One sentence when a config gives the networks another image shape than the data has: they take the data's
+    (a link), so such a setting would otherwise be dropped without a word."""
+    data_shape = getattr(datamodule, "img_shape", None)
+    model = config.get("model")
+    for network in ("generator", "discriminator"):
+        spec = model.get("init_args", {}).get(network) if isinstance(model, Namespace) else None
+        given = spec.get("init_args", {}).get("img_shape") if isinstance(spec, Namespace) else None
+        if given is not None and data_shape is not None and tuple(given) != tuple(data_shape):
+            raise GANLightningError(
+                f"--model.{network}.init_args.img_shape {list(given)} disagrees with the data's "
+                f"{'x'.join(map(str, data_shape))} images: the networks take their image shape from the data, so "
+                "leave img_shape out of the configuration (or change the data's image size).")
+
+
+def _logger_init_args(config) -> Optional[Namespace]:
+    logger = config.trainer.get("logger")
+    return logger.get("init_args") if hasattr(logger, "get") and logger.get("init_args") else None
+
+
+def name_runs_after_recipe(config) -> None:
+    """A logger without a name (the base config's) logs into ``runs/<recipe>/``: the first ``--config`` file's
+    name, else the model's class."""
+    init = _logger_init_args(config)
+    if init is None or "name" not in init or init.name is not None:
+        return
+    files = config.get("config") or []
+    model = config.get("model")
+    class_name = str(model.get("class_path", "")).rpartition(".")[2] if hasattr(model, "get") else ""
+    init.name = Path(str(files[0])).stem if files else (class_name.lower() or "gan")
+
+
 def resume_latest(config) -> None:
     """Turn ``--ckpt_path last`` into the newest ``last.ckpt`` of this logger's runs and log into that run's
     folder again, so a requeued job continues where it stopped; with no checkpoint yet it starts fresh."""
-    logger = config.trainer.get("logger")
-    init = logger.get("init_args") if hasattr(logger, "get") and logger.get("init_args") else None
+    init = _logger_init_args(config)
     if init is None or init.get("save_dir") is None:
         return
     candidates = sorted(Path(init.save_dir, init.get("name") or "").glob("version_*/checkpoints/last.ckpt"),
@@ -99,10 +207,10 @@ def resume_latest(config) -> None:
 def check_checkpoint(parser: LightningArgumentParser, config: Namespace, subcommand: str) -> None:
     """One sentence when ``--ckpt_path`` is not a checkpoint, or holds another model than the configured one.
 
-    LightningCLI builds the model from the checkpoint's saved arguments, whatever the configuration says
-    (``LightningCLI._parse_ckpt_path``): ``--config configs/dcgan.yaml --ckpt_path <an MLP GAN's checkpoint>``
-    would quietly go on training the MLP GAN. Any difference is refused, settings such as the learning rate
-    included: resuming would silently drop them too.
+    LightningCLI builds the model from the checkpoint's saved arguments, whatever the configuration says:
+    ``--config configs/dcgan.yaml --ckpt_path <an MLP GAN's checkpoint>`` would quietly go on training the MLP
+    GAN. Any difference is refused, settings such as the learning rate included: resuming would silently drop
+    them too.
     """
     path = config[subcommand].get("ckpt_path")
     if not path or str(path) in ("last", "hpc", "best") or str(path).startswith("registry") or "://" in str(path):
@@ -112,17 +220,15 @@ def check_checkpoint(parser: LightningArgumentParser, config: Namespace, subcomm
     if "_class_path" not in saved:
         raise GANLightningError(f"{path} was written by Trainer.fit in Python and does not say how to build its "
                                 "networks: `gan-lightning fit --ckpt_path` continues checkpoints of `gan-lightning "
-                                "fit`; load this one with gan_lightning.utils.load_model(path, generator=..., "
+                                "fit`; load this one with gan_lightning.checkpoints.load_model(path, generator=..., "
                                 "discriminator=...).")
     saved = {"class_path": saved.pop("_class_path"), "dict_kwargs": saved}  # as LightningCLI reads it
     exit_on_error, parser.exit_on_error = parser.exit_on_error, False
     try:
         merged = parser.parse_object({subcommand: {"model": saved}}, config.clone())
     except ArgumentError as err:
-        lines = [line for line in str(err).splitlines() if line.strip()] or [type(err).__name__]
-        reason = max(lines, key=lambda line: len(line) - len(line.lstrip())).strip(" -")[:160]  # the deepest cause
         raise GANLightningError(f"{path} holds model settings that this version of gan-lightning cannot read "
-                                f"({reason}): load it with the version that wrote it.") from err
+                                f"({deepest_cause(str(err))[:160]}): load it with the version that wrote it.") from err
     finally:
         parser.exit_on_error = exit_on_error
     differences = model_differences(merged[subcommand].model.as_dict(), config[subcommand].model.as_dict())
@@ -136,12 +242,15 @@ def check_checkpoint(parser: LightningArgumentParser, config: Namespace, subcomm
                                 "configured model from the start.")
 
 
+LINKED = ("img_shape",)  # set from the data when the networks are built, whatever a config says
+
+
 def model_differences(saved: Any, configured: Any, key: str = "model") -> list[str]:
     """Where two model configurations differ, as "key: X in the checkpoint, Y in the configuration"; a
-    different class is one entry, not one per argument."""
+    different class is one entry, not one per argument; arguments linked to the data are not compared."""
     if isinstance(saved, dict) and isinstance(configured, dict) and saved.get("class_path") == configured.get(
             "class_path"):
-        return [difference for name in sorted(set(saved) | set(configured))
+        return [difference for name in sorted(set(saved) | set(configured)) if name not in LINKED
                 for difference in model_differences(saved.get(name), configured.get(name),
                                                     key if (key, name) == ("model", "init_args") else f"{key}.{name}")]
     if saved == configured:
@@ -157,13 +266,15 @@ def _short(value: Any) -> str:
 
 def build_cli(args: ArgsType = None, run: bool = True) -> GANLightningCLI:
     """Parse ``args`` (a list or dict; ``sys.argv`` when None), build the model, data and trainer, and run."""
+    base = {"default_config_files": [str(BASE_CONFIG)]}
     return GANLightningCLI(
         GAN,
         MNISTDataModule,
         subclass_mode_model=True,
         auto_configure_optimizers=False,
         save_config_kwargs={"overwrite": True},
-        parser_kwargs={"description": DESCRIPTION, "formatter_class": _HelpFormatter},
+        parser_kwargs={"description": DESCRIPTION, "formatter_class": _HelpFormatter,
+                       **({name: base for name in SUBCOMMANDS} if run else base)},
         args=args,
         run=run,
     )
@@ -190,5 +301,3 @@ def _input_error(err: BaseException) -> Optional[GANLightningError]:
         seen.add(id(err))
         err = err.__cause__ or err.__context__
     return None
-
-

@@ -1,4 +1,6 @@
+import inspect
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -59,7 +61,7 @@ def test_loss_progress_bar_redrawn_every_20_batches_unless_configured(fake_mnist
 def test_debug_preset_stacks_on_a_recipe_and_logs_the_losses(fake_mnist, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     cli = build_cli(fit_args(fake_mnist, "--config", str(ROOT / "configs" / "presets" / "debug.yaml"),
-                             "--trainer.callbacks.num_samples", "200"))
+                             "--quality.num_samples", "200"))
     assert cli.trainer.current_epoch == 2 and cli.trainer.log_every_n_steps == 5
     rows = (tmp_path / "runs" / "gan" / "version_0" / "metrics.csv").read_text().splitlines()
     logged = [dict(zip(rows[0].split(","), row.split(","))) for row in rows[1:]]
@@ -70,7 +72,7 @@ def test_checkpoint_reloads_in_a_plain_python_session(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     mnist = make_fake_mnist(tmp_path / "mnist", n_test=300)  # FID on 128-d features needs > 128 test images
     cli = build_cli(fit_args(mnist, "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "3",
-                             "--trainer.callbacks.num_samples", "200"))
+                             "--quality.num_samples", "200"))
     ckpt = tmp_path / "runs" / "gan" / "version_0" / "checkpoints" / "last.ckpt"
     assert ckpt.is_file()
     z = torch.randn(4, 100, generator=torch.Generator().manual_seed(0))
@@ -94,7 +96,7 @@ def test_wrong_img_shape_is_one_line(capsys, fake_mnist, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     line = error_line(capsys, fit_args(fake_mnist, "--trainer.fast_dev_run", "1",
                                        "--model.generator.init_args.img_shape", "[1, 32, 32]"))
-    assert "1x28x28" in line and "1x32x32" in line and "img_shape" in line
+    assert "img_shape [1, 32, 32] disagrees with the data's 1x28x28 images" in line
 
 
 def test_latent_size_mismatch_is_one_line(capsys, fake_mnist, tmp_path, monkeypatch):
@@ -109,19 +111,37 @@ def test_unknown_loss_is_one_line(capsys, fake_mnist, tmp_path, monkeypatch):
     assert "Unknown loss 'bse'" in line
 
 
-def test_model_help_documents_the_arguments(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["fit", "--model.help", "GAN"])
-    assert exit_info.value.code == 0
-    out = capsys.readouterr().out
-    assert "Discriminator steps per generator step" in out and "--model.optimizer_g" in out
+def test_help_documents_every_flag(capsys):
+    def help_of(*args: str) -> str:
+        with pytest.raises(SystemExit) as exit_info:
+            main(list(args))
+        assert exit_info.value.code == 0
+        return capsys.readouterr().out
+
+    out = help_of("--help")
+    assert "\n  gan-lightning fit --config configs/gan.yaml" in out  # the example on its own line
+    assert "--data.data_dir data" in out and "(default: data/) and downloaded there when missing" in out
+    fit = help_of("fit", "--help")
+    assert "--quality.num_samples" in fit and "--grid.num_samples" in fit and "../" not in fit
+    # Subclasses declare their own arguments and forward the rest: every GAN argument is a flag of each model.
+    gan_flags = {f"--model.{name}" for name in inspect.signature(GAN.__init__).parameters if name != "self"}
+    for model in ("GAN", "ConditionalGAN", "InfoGAN", "ProgressiveGAN"):
+        flags = set(re.findall(r"--model\.\w+", help_of("fit", "--model.help", model)))
+        assert gan_flags <= flags, (model, gan_flags - flags)
+    assert "Discriminator steps per generator step" in help_of("fit", "--model.help", "ConditionalGAN")
+    assert "default: wasserstein" in help_of("fit", "--model.help", "ProgressiveGAN")  # its own default
 
 
-def test_help_keeps_the_description_lines(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["--help"])
-    assert exit_info.value.code == 0
-    assert "\n  gan-lightning fit --config configs/gan.yaml" in capsys.readouterr().out  # the example on its own line
+@pytest.mark.parametrize("flag, says", [
+    (["--model.n_criticc", "2"], "--model.n_criticc is not an option: did you mean --model.n_critic?"),
+    (["--data.batchsize", "2"], "--data.batchsize is not an option: did you mean --data.batch_size?"),
+    (["--model.generator.init_args.hiden_dims", "[8]"],
+     "--model.generator.init_args.hiden_dims is not an option: did you mean --model.generator.init_args.hidden_dims?"),
+    (["--model.n_critic", "two"], "--model.n_critic: Expected a <class 'int'>. Got value: two"),
+], ids=["model", "data", "network", "type"])
+def test_a_mistyped_flag_is_one_line_naming_the_nearest_one(flag, says, capsys, fake_mnist, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert error_line(capsys, fit_args(fake_mnist, *flag)) == f"gan-lightning: error: {says}"
 
 
 def test_module_entry_point_in_a_fresh_process(fake_mnist, tmp_path):
@@ -155,7 +175,7 @@ def test_class_count_mismatch_between_networks_and_module(capsys, fake_mnist, tm
     monkeypatch.chdir(tmp_path)
     line = error_line(capsys, fit_args(fake_mnist, "--trainer.fast_dev_run", "1", "--model.num_classes", "5",
                                        config=CGAN_CONFIG))
-    assert "n_classes=10 but the module has num_classes=5" in line
+    assert "n_classes=10 but the model has num_classes=5" in line
 
 
 def test_class_count_mismatch_between_model_and_data(capsys, fake_mnist, tmp_path, monkeypatch):
@@ -221,13 +241,6 @@ def test_make_train_and_test_use_data_in_the_checkout():
     assert dry_run.returncode == 0, dry_run.stderr
     assert "gan-lightning fit --config configs/gan.yaml --data.data_dir data " in dry_run.stdout
     assert f'GAN_LIGHTNING_MNIST="${{GAN_LIGHTNING_MNIST:-{ROOT / "data"}}}"' in dry_run.stdout
-
-
-def test_help_says_where_mnist_goes(capsys):
-    with pytest.raises(SystemExit):
-        main(["--help"])
-    out = capsys.readouterr().out
-    assert "--data.data_dir data" in out and "(default: data/) and downloaded there when missing" in out
 
 
 # ---------------------------------------------------------------------------------------------------------
