@@ -108,16 +108,16 @@ def run_plain(recipe, device, args, clock: StepClock) -> None:
             fake = g(torch.randn(n, g.latent_dim, device=device))
             g.requires_grad_(False)  # as Lightning's toggled_optimizer: no gradients for the other network
             if recipe == "mlp":  # one D forward for both; batch norm (the DCGAN's D) needs two, as in GAN
-                real_logits, fake_logits = d(torch.cat([real, fake.detach()])).split(n)
+                real_logits, fake_logits = d(torch.cat([real, fake.detach()]))[0].split(n)
             else:
-                real_logits, fake_logits = d(real), d(fake.detach())
+                real_logits, fake_logits = d(real)[0], d(fake.detach())[0]
             d_loss = loss.d(real_logits, fake_logits)
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             opt_d.step()
             g.requires_grad_(True)
             d.requires_grad_(False)
-            g_loss = loss.g(d(fake))
+            g_loss = loss.g(d(fake)[0])
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
             opt_g.step()
@@ -148,12 +148,13 @@ def run_tutorial(recipe, device, args, clock: StepClock) -> None:
             ones, zeros = torch.ones(n, device=device), torch.zeros(n, device=device)
             z = torch.randn(n, g.latent_dim, device=device)
             fake = g(z)
-            d_loss = (criterion(torch.sigmoid(d(real)), ones) + criterion(torch.sigmoid(d(fake.detach())), zeros)) / 2
+            d_loss = (criterion(torch.sigmoid(d(real)[0]), ones)
+                      + criterion(torch.sigmoid(d(fake.detach())[0]), zeros)) / 2
             opt_d.zero_grad()
             d_loss.backward()
             opt_d.step()
             z = torch.randn(n, g.latent_dim, device=device)  # the tutorial runs the generator again
-            g_loss = criterion(torch.sigmoid(d(g(z))), ones)
+            g_loss = criterion(torch.sigmoid(d(g(z))[0]), ones)
             opt_g.zero_grad()
             g_loss.backward()
             opt_g.step()

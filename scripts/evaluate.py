@@ -15,11 +15,11 @@ import time
 
 import torch
 
+from gan_lightning.checkpoints import load_model
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.errors import GANLightningError
-from gan_lightning.metrics import BACKBONES, get_backbone, reference_features
-from gan_lightning.metrics.evaluation import METRICS, ema_or_live, real_floor_features, score_features, score_model
-from gan_lightning.utils import load_model
+from gan_lightning.metrics import BACKBONES, METRICS, MetricSettings, get_backbone, reference_features
+from gan_lightning.metrics.evaluation import real_floor_features, score_features, score_model
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -30,7 +30,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                                                "Inception weights from the torch hub cache)")
     parser.add_argument("--num-samples", type=int, default=10000, help="generated images (default: 10000)")
     parser.add_argument("--batch-size", type=int, default=500, help="images per batch (default: 500)")
-    parser.add_argument("--metrics", nargs="+", default=["fid", "is", "kid", "cond_acc"], choices=METRICS,
+    parser.add_argument("--metrics", nargs="+", default=list(METRICS), choices=list(METRICS),
                         help="what to compute (default: all; cond_acc only for conditional models)")
     parser.add_argument("--data-dir", default="data", help="folder holding MNIST/raw/, downloaded there when "
                                                            "missing (default: data)")
@@ -78,8 +78,7 @@ def main(argv=None) -> None:
     data = MNISTDataModule(args.data_dir)
     data.prepare_data()  # downloads MNIST into --data-dir when it is missing
     backbone = get_backbone(args.backbone, args.weights_path).to(args.device)
-    settings = dict(metrics=tuple(args.metrics), backbone_name=args.backbone, kid_subsets=args.kid_subsets,
-                    kid_subset_size=args.kid_subset_size, is_splits=args.is_splits)
+    settings = MetricSettings(args.kid_subsets, args.kid_subset_size, args.is_splits, args.seed)
     start = time.time()
     ref_images, _ = data.split(args.reference_split)
     real = reference_features(backbone, ref_images, "mnist", args.reference_split, args.cache_dir, args.batch_size)
@@ -87,17 +86,17 @@ def main(argv=None) -> None:
     print(f"reference features: {reference}, {time.time() - start:.1f} s (cached after the first time)")
     if model is not None:
         start = time.time()
-        values = formatted(score_model(model, backbone, real, args.num_samples, args.batch_size, args.seed,
-                                       **settings))
+        values = formatted(score_model(model, backbone, real, args.num_samples, args.batch_size, args.metrics,
+                                       settings))
         if "is" in args.metrics and "is" not in values:
             values["is"] = f"n/a ({args.backbone} gives no logits)"
-        protocol = f"{args.num_samples} samples (seed {args.seed}, {ema_or_live(model)}) vs {reference}"
+        protocol = f"{args.num_samples} samples (seed {args.seed}, {model.sampling_protocol}) vs {reference}"
         report(f"{type(model).__name__} {args.checkpoint}", protocol, values, time.time() - start)
     if args.real_floor:
         start = time.time()
         floor = real_floor_features(data, backbone, args.num_samples, args.seed, args.cache_dir, args.batch_size)
         protocol = f"{len(floor)} real MNIST train images (seed {args.seed}) vs {reference}"
-        values = score_features(floor, real, backbone, seed=args.seed, **settings)
+        values = score_features(floor, real, backbone, args.metrics, settings)
         report("real-data floor", protocol, formatted(values), time.time() - start)
 
 

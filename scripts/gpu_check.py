@@ -29,7 +29,6 @@ from pathlib import Path
 import torch
 from lightning.pytorch import Callback
 
-from gan_lightning.callbacks._quality import SampleQualityCallback
 from gan_lightning.cli import build_cli
 from gan_lightning.data.idx import write_synthetic_mnist
 from gan_lightning.errors import GANLightningError
@@ -83,11 +82,9 @@ def check_recipe(config: Path, precision: str, args: argparse.Namespace, data_di
                          "--trainer.accelerator", args.accelerator, "--trainer.devices", "1",
                          "--trainer.precision", precision, "--trainer.max_epochs", "1",
                          "--trainer.limit_train_batches", str(args.steps), "--trainer.enable_progress_bar", "false",
-                         "--trainer.enable_model_summary", "false"], run=False)
+                         "--trainer.enable_model_summary", "false", "--quality.num_samples", str(args.num_samples)],
+                        run=False)
         trainer = cli.trainer
-        for metric in trainer.callbacks:  # the recipe's FID (and cond_acc), on fewer samples if asked
-            if isinstance(metric, SampleQualityCallback):
-                metric.num_samples = args.num_samples
         timer = StepTimer(warmup=min(10, args.steps // 2), batches=args.steps)
         trainer.callbacks.append(timer)
         if args.accelerator == "cuda":
@@ -101,7 +98,7 @@ def check_recipe(config: Path, precision: str, args: argparse.Namespace, data_di
     synchronize()
     metrics = trainer.callback_metrics
     losses = [float(v) for k, v in metrics.items() if k.startswith("train/") and k.endswith("_loss")]
-    skipped = int(getattr(cli.model, "skipped_steps", 0))
+    skipped = cli.model.skipped_steps
     finite = bool(losses) and all(math.isfinite(v) for v in losses) and skipped == 0
     row.update({"steps/s": timer.steps_per_s, "peak": peak_memory_mb(args.accelerator),
                 "finite": "yes" if finite else f"no ({skipped} skipped)" if skipped else "no",

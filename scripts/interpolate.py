@@ -27,8 +27,9 @@ from torch import Tensor
 from torchvision.utils import make_grid, save_image
 
 from gan_lightning import GAN
+from gan_lightning.checkpoints import load_model
 from gan_lightning.errors import GANLightningError
-from gan_lightning.utils import digit_labels, interpolate_noise, load_model
+from gan_lightning.sampling import class_labels, interpolate_noise
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 def walk_labels(model: GAN, rows: int, digit: Optional[int]) -> tuple[Optional[Tensor], int, bool]:
     """Label of each row (None if unconditional), the number of rows, and whether the rows share z0 and z1."""
     if digit is not None:
-        return digit_labels(model, digit, rows), rows, False
+        return class_labels(model, digit, rows), rows, False
     if model.num_classes:
         return torch.arange(model.num_classes), model.num_classes, True
     return None, rows, False

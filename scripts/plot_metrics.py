@@ -25,7 +25,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from gan_lightning.errors import GANLightningError  # noqa: E402
-from gan_lightning.utils import MetricSeries, metrics_csv, read_metrics, smooth  # noqa: E402
+from gan_lightning.logs import MetricSeries, metrics_csv, read_metrics, smooth  # noqa: E402
 
 DEFAULT_KEYS = ("train/d_loss", "train/g_loss")
 

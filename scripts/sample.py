@@ -15,8 +15,9 @@ from typing import Optional
 
 from torchvision.utils import save_image
 
+from gan_lightning.checkpoints import load_model
 from gan_lightning.errors import GANLightningError
-from gan_lightning.utils import grid_rows, load_model, sample_grid
+from gan_lightning.sampling import default_grid_size, sample_grid
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +42,7 @@ def main(argv: Optional[list[str]] = None) -> Path:
     args = parser.parse_args(argv)
     try:
         model = load_model(args.checkpoint, map_location=args.device)
-        default = 10 * grid_rows(model) if grid_rows(model) and args.digit is None else 64
+        default = default_grid_size(model) if args.digit is None else 64
         num = default if args.num is None else args.num
         grid, columns = sample_grid(model, num, args.nrow, args.digit, args.seed)
     except GANLightningError as err:

@@ -9,7 +9,7 @@ import pytest
 from helpers import script
 from PIL import Image
 
-FIT_ARGS = "--trainer.limit_train_batches 2 --trainer.callbacks.num_samples 200 --trainer.enable_progress_bar false"
+FIT_ARGS = "--trainer.limit_train_batches 2 --quality.num_samples 200 --trainer.enable_progress_bar false"
 
 
 @pytest.fixture

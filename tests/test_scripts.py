@@ -1,21 +1,28 @@
-"""scripts/sample.py, interpolate.py and plot_metrics.py on checkpoints and logs of tiny `gan-lightning fit` runs.
+"""The scripts on checkpoints and logs of tiny `gan-lightning fit` runs: sample.py, interpolate.py, plot_metrics.py,
+evaluate.py (the FID-tracked recipe end to end), benchmark.py; reproduce.py has its own file.
 
 Pixel sizes follow torchvision's make_grid: n images of 28 pixels with 2-pixel padding span ``n * 30 + 2``.
 """
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+import yaml
 from conftest import ROOT
 from dist_helpers import cli_env
 from helpers import script
 from PIL import Image
 
-SCRIPTS = ("sample.py", "interpolate.py", "plot_metrics.py")
+from gan_lightning.cli import build_cli
+from gan_lightning.metrics import registry
+
+SCRIPTS = sorted(p.name for p in (ROOT / "scripts").glob("*.py"))
 
 
 def span(n: int) -> int:
@@ -43,8 +50,8 @@ def test_help_explains_usage(name, capsys):
     with pytest.raises(SystemExit) as info:
         script(name)["main"](["--help"])
     out = capsys.readouterr().out
-    assert info.value.code == 0
-    assert out.startswith("usage:") and f"python scripts/{name}" in out and "--out" in out
+    assert info.value.code == 0 and out.startswith("usage:")
+    assert f"python scripts/{name}" in out  # a usage example
 
 
 def test_sample_runs_as_a_command_from_another_folder(tiny_runs, tmp_path):
@@ -89,7 +96,7 @@ def test_conditional_sample_has_one_row_per_digit(tiny_runs, tmp_path):
 def test_sample_rejects_what_the_model_cannot_do(tiny_runs, capsys):
     run = script("sample.py")["main"]
     gan, cgan = (str(tiny_runs[k] / "checkpoints" / "last.ckpt") for k in ("gan", "cgan"))
-    assert "--digit needs a conditional model" in usage_error(capsys, run, [gan, "--digit", "3"])
+    assert "(--digit) needs a conditional model" in usage_error(capsys, run, [gan, "--digit", "3"])
     assert "the model knows classes 0 to 9" in usage_error(capsys, run, [cgan, "--digit", "10"])
     assert "multiple of 10" in usage_error(capsys, run, [cgan, "--num", "15"])
     assert "at least one image" in usage_error(capsys, run, [gan, "--num", "0"])
@@ -131,7 +138,7 @@ def test_interpolate_rejects_bad_requests(tiny_runs, capsys):
     gan = str(tiny_runs["gan"] / "checkpoints" / "last.ckpt")
     assert "give a .png or a .gif" in usage_error(capsys, run, [gan, "--out", "walk.jpg"])
     assert "at least 2 points" in usage_error(capsys, run, [gan, "--steps", "1"])
-    assert "--digit needs a conditional model" in usage_error(capsys, run, [gan, "--digit", "1"])
+    assert "(--digit) needs a conditional model" in usage_error(capsys, run, [gan, "--digit", "1"])
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -222,3 +229,63 @@ def test_evaluate_names_a_truncated_checkpoint_in_one_line(tiny_runs, tmp_path):
                                                   "written or copied): give a .ckpt written by `gan-lightning fit`, "
                                                   "e.g. runs/gan/version_0/checkpoints/last.ckpt."]
     assert not (tmp_path / "no_data").exists()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# evaluate.py
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_gan_config_keeps_the_best_fid_checkpoint_and_evaluate_reproduces_it(mnist_300, tmp_path, monkeypatch,
+                                                                             capsys):
+    monkeypatch.chdir(tmp_path)
+    real_fid, calls = registry.frechet_distance, []
+
+    def last_epoch_worst(real, fake):  # so that last.ckpt and the best checkpoint must differ
+        calls.append(1)
+        return real_fid(real, fake) + (1e4 if len(calls) == 3 else 0.0)
+
+    monkeypatch.setattr(registry, "frechet_distance", last_epoch_worst)
+    cli = build_cli(["fit", "--config", str(ROOT / "configs" / "gan.yaml"), "--data.data_dir", str(mnist_300),
+                     "--data.download", "false", "--trainer.max_epochs", "3", "--trainer.limit_train_batches", "2",
+                     "--quality.num_samples", "200"])
+    out = capsys.readouterr().out
+    quality = next(cb for cb in cli.trainer.callbacks if type(cb).__name__ == "SampleQuality")
+    fids = [entry["val/fid"] for entry in quality.history]
+    best = min(range(len(fids)), key=fids.__getitem__)
+    run = tmp_path / "runs" / "gan" / "version_0"
+    best_ckpt = run / "checkpoints" / f"epoch={best}-fid={fids[best]:.2f}.ckpt"
+    assert len(fids) == 3 and best < 2 and best_ckpt.is_file()
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == sorted([best_ckpt.name, "last.ckpt"])
+    last = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert last["epoch"] == 2  # the latest epoch, although its FID was the worst
+    assert f"best val/fid = {fids[best]:.4g} at epoch={best}; best checkpoint: {best_ckpt.relative_to(tmp_path)}" in out
+    assert "200 samples vs 300 mnist test images, mnist backbone" in out
+    assert yaml.safe_load((run / "config.yaml").read_text())["quality"]["num_samples"] == 200  # rerunnable
+    assert "val/fid" in (run / "metrics.csv").read_text()
+
+    script("evaluate.py")["main"]([str(best_ckpt), "--data-dir", str(mnist_300), "--num-samples", "200",
+                                   "--kid-subset-size", "100", "--real-floor"])
+    out = capsys.readouterr().out
+    assert "protocol: 200 samples (seed 0, live generator) vs 300 MNIST test images, mnist backbone" in out
+    printed = float(re.search(r"GAN .*\n.*\n  fid\s+([0-9.]+)", out).group(1))
+    assert printed == pytest.approx(fids[best], rel=1e-4)  # the checkpoint's own number, rescored
+    assert re.search(r"real-data floor\n  protocol: 200 real MNIST train images .*\n  fid\s+[0-9.]+\n  is\s+[0-9.]+ ± "
+                     r"[0-9.]+\n  kid\s+-?[0-9.]+ ± [0-9.]+\n  cond_acc\s+[0-9.]+", out)
+
+
+def test_evaluate_reloads_a_conditional_gan_and_reports_conditional_accuracy(mnist_300, tmp_path, monkeypatch,
+                                                                              capsys):
+    monkeypatch.chdir(tmp_path)
+    build_cli(["fit", "--config", str(ROOT / "configs" / "gan.yaml"), "--data.data_dir", str(mnist_300),
+               "--data.download", "false", "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2",
+               "--quality.num_samples", "200", "--model.class_path", "gan_lightning.ConditionalGAN",
+               "--model.init_args.generator.init_args.n_classes", "10",
+               "--model.init_args.discriminator.init_args.n_classes", "10"])
+    capsys.readouterr()
+    last = tmp_path / "runs" / "gan" / "version_0" / "checkpoints" / "last.ckpt"
+    script("evaluate.py")["main"]([str(last), "--data-dir", str(mnist_300), "--num-samples", "200",
+                                   "--metrics", "fid", "cond_acc"])
+    out = capsys.readouterr().out
+    assert out.splitlines()[1].startswith("ConditionalGAN ")
+    assert re.search(r"\n  fid\s+[0-9.]+\n  cond_acc\s+0\.[0-9]{4}\n", out)
