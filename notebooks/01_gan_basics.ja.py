@@ -49,7 +49,8 @@ from torchvision.utils import make_grid
 
 from gan_lightning import GAN, LossProgressBar, MLPDiscriminator, MLPGenerator, MNISTDataModule, SampleGrid
 from gan_lightning.losses import bce_d_loss, minimax_g_loss, nonsaturating_g_loss
-from gan_lightning.utils import read_metrics, show_images
+from gan_lightning.logs import read_metrics
+from gan_lightning.sampling import show_images
 
 
 # %% [markdown]
@@ -88,14 +89,14 @@ print(f"discriminator: {sum(p.numel() for p in D.parameters()):,} parameters")
 # %%
 z = torch.randn(16, G.latent_dim)
 fake = G(z)
-logits = D(fake)
+logits, _ = D(fake)  # D's logits, and the logits of a class head (None here: D has none)
 print("noise:", tuple(z.shape), "-> images:", tuple(fake.shape))
 print("D's logits:", logits[:4].detach().numpy().round(3))
 print("P(real) = sigmoid(logit):", torch.sigmoid(logits[:4]).detach().numpy().round(3))
 show_images(fake, "the untrained generator draws noise")
 
 # %% [markdown]
-# 学習前の生成器が描くのはノイズだけです。学習前の識別器は、どの画像にも 0.5 くらいと答えます。まだ何も知らないからです。
+# 学習前の生成器が描くのはノイズだけです。学習前の識別器は、どの画像にも 0.5 くらいと答えます。まだ何も知らないからです。識別器 `D` は2つの値の組を返します。1つ目がロジット、2つ目は画像のクラスを当てる補助の出力（AC-GAN や InfoGAN で使うもので、この識別器にはないので None）です。以下では `D(x)[0]` でロジットだけを取り出します。
 #
 # ## 3. 損失関数
 #
@@ -129,7 +130,7 @@ print("BCE(sigmoid(-120), 1) =", F.binary_cross_entropy(torch.sigmoid(very_sure)
 # ライブラリの損失関数は、PyTorch 自身の関数で書いた BCE と同じ値になります。
 
 # %%
-real_logits, fake_logits = D(real), D(G(torch.randn(real.shape[0], G.latent_dim)))
+real_logits, fake_logits = D(real)[0], D(G(torch.randn(real.shape[0], G.latent_dim)))[0]
 ones, zeros = torch.ones_like(real_logits), torch.zeros_like(fake_logits)
 d_by_hand = 0.5 * (F.binary_cross_entropy_with_logits(real_logits, ones)
                    + F.binary_cross_entropy_with_logits(fake_logits, zeros))
@@ -171,20 +172,20 @@ z = torch.randn(real.shape[0], G.latent_dim)
 fake = G(z)
 
 # Discriminator step: real -> 1, fake -> 0.
-d_loss = bce_d_loss(D(real), D(fake.detach()))
+d_loss = bce_d_loss(D(real)[0], D(fake.detach())[0])
 opt_d.zero_grad()
 d_loss.backward()
 opt_d.step()
 
 # Generator step: make D answer 1 for the fakes. Only G's optimizer steps.
-g_loss = nonsaturating_g_loss(D(fake))
+g_loss = nonsaturating_g_loss(D(fake)[0])
 opt_g.zero_grad()
 g_loss.backward()
 opt_g.step()
 
 with torch.no_grad():  # the same batch and noise, measured again after the updates
-    d_after = bce_d_loss(D(real), D(fake))
-    g_after = nonsaturating_g_loss(D(G(z)))
+    d_after = bce_d_loss(D(real)[0], D(fake)[0])
+    g_after = nonsaturating_g_loss(D(G(z))[0])
 print(f"D loss {d_loss.item():.4f} -> {d_after.item():.4f} after D's step")
 print(f"G loss {g_loss.item():.4f} -> {g_after.item():.4f} after G's step")
 

@@ -45,7 +45,7 @@ from lightning.pytorch.loggers import CSVLogger
 
 from gan_lightning import (ConditionalGAN, GANLightningError, LossProgressBar, MLPDiscriminator, MLPGenerator,
                            MNISTDataModule, SampleGrid)
-from gan_lightning.utils import show_images
+from gan_lightning.sampling import show_images
 
 
 data = MNISTDataModule(DATA_DIR, batch_size=64)
@@ -73,7 +73,7 @@ print("discriminator's first layer:", D.net[0])
 z = torch.randn(4, G.latent_dim)
 y = torch.tensor([0, 1, 2, 3])
 fake = G(z, y)
-print("G(z, y):", tuple(fake.shape), " D(G(z, y), y):", tuple(D(fake, y).shape))
+print("G(z, y):", tuple(fake.shape), " D(G(z, y), y):", tuple(D(fake, y)[0].shape))
 
 # %% [markdown]
 # 条件付きのネットワークは、ラベルなしでは動きません。そのときは、何が足りないかを1文で教えてくれます。

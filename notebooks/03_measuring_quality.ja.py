@@ -44,11 +44,13 @@ from lightning.pytorch.loggers import CSVLogger
 from matplotlib.ticker import MaxNLocator
 
 from gan_lightning import GAN, LossProgressBar, MLPDiscriminator, MLPGenerator, MNISTDataModule
-from gan_lightning.utils import load_model, read_metrics, show_images
+from gan_lightning.checkpoints import load_model
+from gan_lightning.logs import read_metrics
+from gan_lightning.sampling import show_images
 
 # %%
 # The metrics API of gan_lightning: the only cell that names it.
-from gan_lightning.callbacks import FID, InceptionScore
+from gan_lightning.callbacks import SampleQuality
 from gan_lightning.metrics import (
     frechet_distance,
     generated_features,
@@ -110,7 +112,7 @@ print(f"untrained generator ({protocol}): FID {frechet_distance(real_test.featur
 # %% [markdown]
 # ## 3. 学習中の FID と、一番良いチェックポイント
 #
-# コールバック `FID` と `InceptionScore` は、エポックが終わるたびに `NUM_SAMPLES` 枚のサンプルを採点し、`val/fid` と `val/is` を記録します。サンプルは毎回同じ固定のノイズから描くので、2つのエポックの値の違いは生成器の変化だけによるものです。`ModelCheckpoint(monitor="val/fid", mode="min")` は、FID が一番小さいチェックポイントを残します。GAN の学習は最後まで良くなり続けるとは限らず、最後のエポックが一番良いとは限らないからです。
+# コールバック `SampleQuality` は、エポックが終わるたびに `NUM_SAMPLES` 枚のサンプルを指定された指標で採点し、`val/fid` と `val/is` を記録します。1組のサンプルを両方の指標に使います。サンプルは毎回同じ固定のノイズから描くので、2つのエポックの値の違いは生成器の変化だけによるものです。`ModelCheckpoint(monitor="val/fid", mode="min")` は、FID が一番小さいチェックポイントを残します。GAN の学習は最後まで良くなり続けるとは限らず、最後のエポックが一番良いとは限らないからです。
 
 # %%
 seed_everything(SEED)
@@ -119,9 +121,8 @@ logger = CSVLogger("runs", name="quality")
 keep_best = ModelCheckpoint(monitor="val/fid", mode="min", filename="epoch={epoch}-fid={val/fid:.2f}",
                             auto_insert_metric_name=False)
 trainer = Trainer(max_epochs=EPOCHS, limit_train_batches=BATCHES, log_every_n_steps=LOG_EVERY, logger=logger,
-                  callbacks=[FID(backbone=BACKBONE, num_samples=NUM_SAMPLES),
-                             InceptionScore(backbone=BACKBONE, num_samples=NUM_SAMPLES), keep_best,
-                             LossProgressBar()])
+                  callbacks=[SampleQuality(metrics=["fid", "is"], backbone=BACKBONE, num_samples=NUM_SAMPLES),
+                             keep_best, LossProgressBar()])
 trainer.fit(model, data)
 
 # %%

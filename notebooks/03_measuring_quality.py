@@ -51,11 +51,13 @@ from lightning.pytorch.loggers import CSVLogger
 from matplotlib.ticker import MaxNLocator
 
 from gan_lightning import GAN, LossProgressBar, MLPDiscriminator, MLPGenerator, MNISTDataModule
-from gan_lightning.utils import load_model, read_metrics, show_images
+from gan_lightning.checkpoints import load_model
+from gan_lightning.logs import read_metrics
+from gan_lightning.sampling import show_images
 
 # %%
 # The metrics API of gan_lightning: the only cell that names it.
-from gan_lightning.callbacks import FID, InceptionScore
+from gan_lightning.callbacks import SampleQuality
 from gan_lightning.metrics import (
     frechet_distance,
     generated_features,
@@ -131,11 +133,11 @@ print(f"untrained generator ({protocol}): FID {frechet_distance(real_test.featur
 # %% [markdown]
 # ## 3. FID over training, and the best checkpoint
 #
-# The callbacks `FID` and `InceptionScore` score `NUM_SAMPLES` samples after every epoch and log `val/fid`
-# and `val/is`. They draw the samples from the same fixed noise each time, so the numbers of two epochs
-# differ only because the generator changed. `ModelCheckpoint(monitor="val/fid", mode="min")` keeps the
-# checkpoint with the lowest FID: GAN training does not always improve to the end, and the last epoch is not
-# necessarily the best one.
+# The callback `SampleQuality` scores `NUM_SAMPLES` samples after every epoch with the metrics it is given
+# and logs `val/fid` and `val/is`; one set of samples serves both. It draws the samples from the same fixed
+# noise each time, so the numbers of two epochs differ only because the generator changed.
+# `ModelCheckpoint(monitor="val/fid", mode="min")` keeps the checkpoint with the lowest FID: GAN training does
+# not always improve to the end, and the last epoch is not necessarily the best one.
 
 # %%
 seed_everything(SEED)
@@ -144,9 +146,8 @@ logger = CSVLogger("runs", name="quality")
 keep_best = ModelCheckpoint(monitor="val/fid", mode="min", filename="epoch={epoch}-fid={val/fid:.2f}",
                             auto_insert_metric_name=False)
 trainer = Trainer(max_epochs=EPOCHS, limit_train_batches=BATCHES, log_every_n_steps=LOG_EVERY, logger=logger,
-                  callbacks=[FID(backbone=BACKBONE, num_samples=NUM_SAMPLES),
-                             InceptionScore(backbone=BACKBONE, num_samples=NUM_SAMPLES), keep_best,
-                             LossProgressBar()])
+                  callbacks=[SampleQuality(metrics=["fid", "is"], backbone=BACKBONE, num_samples=NUM_SAMPLES),
+                             keep_best, LossProgressBar()])
 trainer.fit(model, data)
 
 # %%
