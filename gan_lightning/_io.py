@@ -1,10 +1,18 @@
-"""Writing files so that nobody ever reads a half-written one."""
+"""Writing files so that nobody ever reads a half-written one, and where caches go."""
 
 import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Union
+
+CACHE_ENV = "GAN_LIGHTNING_CACHE"
+
+
+def cache_dir() -> Path:
+    """Where caches go (reference features, decoded images): ``$GAN_LIGHTNING_CACHE``, else
+    ``~/.cache/gan_lightning``."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "gan_lightning")
 
 
 @contextlib.contextmanager

@@ -23,13 +23,42 @@ def test_batches_are_scaled_images_with_labels(fake_mnist, in_memory):
     assert len(dm.train_dataloader()) == 320 // 32
 
 
-def test_in_memory_and_torchvision_paths_scale_identically(fake_mnist):
+def test_streaming_and_in_memory_give_the_same_batches_for_the_same_seed(fake_mnist, monkeypatch):
+    monkeypatch.setenv("PL_GLOBAL_SEED", "7")
+    batches = []
+    for in_memory in (True, False):
+        dm = MNISTDataModule(fake_mnist, batch_size=32, download=False, in_memory=in_memory)
+        dm.setup("fit")
+        loader = dm.train_dataloader()
+        loader.sampler.set_epoch(1)  # what Lightning does at every epoch start
+        batches.append(list(loader))
+    assert len(batches[0]) == len(batches[1]) == 10
+    for (a, la), (b, lb) in zip(*batches):
+        assert torch.equal(a, b) and torch.equal(la, lb)
+
+
+def test_the_scaling_is_torchvisions_to_tensor_and_normalize(fake_mnist):
+    from torchvision import transforms
+    from torchvision.datasets import MNIST
+
     dm = MNISTDataModule(fake_mnist, download=False)
-    dm.setup("fit")
     raw, _ = dm.split("train")
     from gan_lightning.data.memory import scale_to_unit_range
-    torchvision_image = dm._torchvision_split(train=True)[5][0]
+
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
+    torchvision_image = MNIST(fake_mnist, train=True, transform=transform)[5][0]
     torch.testing.assert_close(scale_to_unit_range(raw[5]), torchvision_image, rtol=0, atol=1e-6)
+
+
+def test_mnist_resized_to_32_rgb_for_dcgan_32_networks(fake_mnist):
+    dm = MNISTDataModule(fake_mnist, download=False, image_size=32, channels=3)
+    assert dm.img_shape == (3, 32, 32)
+    images, labels = first_batch(dm)
+    assert images.shape == (64, 3, 32, 32) and torch.equal(images[:, 0], images[:, 2])  # gray in all three
+    streamed = MNISTDataModule(fake_mnist, download=False, image_size=32, channels=3, in_memory=False)
+    torch.testing.assert_close(streamed.split("test")[0][:5], dm.split("test")[0][:5], rtol=0, atol=0)
+    one_by_one = torch.stack([dm._source("test").read(i)[0] for i in range(5)])
+    assert torch.equal(one_by_one, dm.split("test")[0][:5])  # batched and per-image resizing agree
 
 
 def test_splits_and_class_counts(fake_mnist):

@@ -1,6 +1,11 @@
-"""Data: the MNIST LightningDataModule and its fast in-memory loader."""
+"""Data: MNIST (the tutorial's), torchvision datasets by name, and folders of your own images, each with a fast
+in-memory path and a streaming one."""
 
+from gan_lightning.data.base import ImageDataModule
+from gan_lightning.data.datasets import DATASETS, TorchvisionDataModule
+from gan_lightning.data.folder import ImageFolderDataModule
 from gan_lightning.data.memory import InMemoryLoader
 from gan_lightning.data.mnist import MNISTDataModule
 
-__all__ = ["InMemoryLoader", "MNISTDataModule"]
+__all__ = ["DATASETS", "ImageDataModule", "ImageFolderDataModule", "InMemoryLoader", "MNISTDataModule",
+           "TorchvisionDataModule"]

@@ -6,6 +6,7 @@ decoding, collation and host-to-device copies. Shuffling and DDP sharding come f
 """
 
 from collections.abc import Iterator
+from typing import Optional, Union
 
 import torch
 from torch import Tensor
@@ -13,11 +14,11 @@ from torch.utils.data import DistributedSampler
 
 
 class InMemoryLoader:
-    """Batches ``(images in [-1, 1], labels)`` gathered by index from uint8 tensors.
+    """Batches ``(images in [-1, 1], labels)`` gathered by index from uint8 tensors (images alone without labels).
 
     Args:
         images: uint8 tensor (N, C, H, W), on the device where batches are wanted.
-        labels: int64 tensor (N,), on the same device.
+        labels: int64 tensor (N,), on the same device; None for unlabeled data.
         batch_size: Images per batch (per process under DDP).
         shuffle: Reshuffle every epoch.
         drop_last: Drop the last incomplete batch.
@@ -26,7 +27,7 @@ class InMemoryLoader:
         world_size: Number of processes under DDP; each takes a disjoint shard of the split.
     """
 
-    def __init__(self, images: Tensor, labels: Tensor, batch_size: int, shuffle: bool = True,
+    def __init__(self, images: Tensor, labels: Optional[Tensor], batch_size: int, shuffle: bool = True,
                  drop_last: bool = True, seed: int = 0, rank: int = 0, world_size: int = 1) -> None:
         self.images, self.labels = images, labels
         self.batch_size, self.drop_last = batch_size, drop_last
@@ -37,11 +38,12 @@ class InMemoryLoader:
         n = len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
-    def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
+    def __iter__(self) -> Iterator[Union[Tensor, tuple[Tensor, Tensor]]]:
         order = torch.tensor(list(self.sampler), device=self.images.device)
         for start in range(0, len(self) * self.batch_size, self.batch_size):
             index = order[start:start + self.batch_size]
-            yield scale_to_unit_range(self.images[index]), self.labels[index]
+            images = scale_to_unit_range(self.images[index])
+            yield images if self.labels is None else (images, self.labels[index])
 
 
 def scale_to_unit_range(images: Tensor) -> Tensor:

@@ -7,7 +7,6 @@ a contiguous slice, and gathering the ranks in order gives back the single-proce
 
 import contextlib
 import hashlib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +15,10 @@ from typing import Any, Optional
 import torch
 from torch import Tensor, nn
 
+from gan_lightning import _io
 from gan_lightning._io import atomic_write
 from gan_lightning.errors import GANLightningError
 from gan_lightning.metrics.backbones import Backbone, to_uint8
-
-CACHE_ENV = "GAN_LIGHTNING_CACHE"
 
 
 @dataclass
@@ -49,11 +47,6 @@ class Features:
 def dataset_name(datamodule: Any) -> str:
     """``mnist`` for ``MNISTDataModule``: the dataset part of cache keys and printed protocols."""
     return getattr(datamodule, "name", None) or type(datamodule).__name__.removesuffix("DataModule").lower()
-
-
-def default_cache_dir() -> Path:
-    """``$GAN_LIGHTNING_CACHE``, else ``~/.cache/gan_lightning``."""
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "gan_lightning")
 
 
 @torch.no_grad()
@@ -86,7 +79,7 @@ def reference_features(backbone: Backbone, images: Tensor, dataset: str, split: 
     key = reference_key(backbone, images, dataset, split)
     if key in _REFERENCE:
         return _REFERENCE[key]
-    path = Path(cache_dir or default_cache_dir()) / f"{key}.pt"
+    path = Path(cache_dir or _io.cache_dir()) / f"{key}.pt"
     cached = _load(path, key)
     if cached is None:
         cached = extract(backbone, images, batch_size)
