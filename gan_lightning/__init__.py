@@ -3,7 +3,12 @@
 __version__ = "0.1.0"
 
 from gan_lightning.callbacks import LossProgressBar, SampleGrid, SampleQuality  # noqa: E402
-from gan_lightning.data import MNISTDataModule  # noqa: E402
+from gan_lightning.data import (  # noqa: E402
+    ImageDataModule,
+    ImageFolderDataModule,
+    MNISTDataModule,
+    TorchvisionDataModule,
+)
 from gan_lightning.errors import GANLightningError  # noqa: E402
 from gan_lightning.models import GAN, ConditionalGAN, InfoGAN, ProgressiveGAN  # noqa: E402
 from gan_lightning.networks import (  # noqa: E402
@@ -21,6 +26,8 @@ __all__ = [
     "DCGANGenerator",
     "GAN",
     "GANLightningError",
+    "ImageDataModule",
+    "ImageFolderDataModule",
     "InfoGAN",
     "LossProgressBar",
     "MLPDiscriminator",
@@ -31,5 +38,6 @@ __all__ = [
     "ProgressiveGenerator",
     "SampleGrid",
     "SampleQuality",
+    "TorchvisionDataModule",
     "__version__",
 ]

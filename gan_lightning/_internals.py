@@ -83,3 +83,13 @@ def option_flags(parser, subcommand: Optional[str] = None) -> list[str]:
     subparsers = action._name_parser_map if action is not None else {}
     target = subparsers.get(subcommand, parser)
     return [flag for a in target._actions for flag in a.option_strings if flag.startswith("--")]
+
+
+def worker_error(message: str) -> str:
+    """The original message of an exception a DataLoader worker raised: torch re-raises it in the main process
+    with the worker's traceback folded into the message (``Caught X in DataLoader worker process 0.
+    Original Traceback ... X: <message>``); other messages come back unchanged."""
+    if not (message.startswith("Caught ") and "Original Traceback" in message):
+        return message
+    last = message.strip().splitlines()[-1]
+    return last.split(": ", 1)[1] if ": " in last else last

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from gan_lightning._internals import refused_by_safe_load
+from gan_lightning.data import ImageDataModule
 from gan_lightning.errors import GANLightningError
 from gan_lightning.models import GAN
 
@@ -105,3 +106,18 @@ def load_model(path: PathLike, map_location: str = "cpu", generator: Optional[nn
         raise GANLightningError(f"{path} was written outside `gan-lightning fit` and does not say how to build its "
                                 "networks: pass generator= and discriminator= (built as in training).")
     return cls.load_from_checkpoint(path, map_location=map_location, **networks).eval()
+
+
+def load_datamodule(checkpoint: dict, **overrides) -> Optional[ImageDataModule]:
+    """The data module a checkpoint of ``gan-lightning fit`` was trained on, rebuilt from its saved settings
+    (``overrides`` replace some, e.g. ``data_dir``); None when the checkpoint does not record one."""
+    hparams = dict(checkpoint.get("datamodule_hyper_parameters") or {})
+    name = hparams.pop("_class_path", None)
+    hparams.pop("_instantiator", None)
+    if not name:
+        return None
+    module_name, _, attr = name.rpartition(".")
+    cls = getattr(importlib.import_module(module_name), attr, None)
+    if not (isinstance(cls, type) and issubclass(cls, ImageDataModule)):
+        return None
+    return cls(**{**hparams, **{k: v for k, v in overrides.items() if v is not None}})

@@ -8,41 +8,46 @@ Every run starts from ``gan_lightning/configs/base.yaml`` (seed, logger, checkpo
 """
 
 import argparse
-import difflib
-import importlib
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any, Optional
 
-import torch
-
 # Lightning's own calls into jsonargparse raise deprecation warnings that users cannot act on.
 os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
-from jsonargparse import ArgumentError, ArgumentParser, DefaultHelpFormatter, Namespace
+from jsonargparse import ArgumentError, DefaultHelpFormatter
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ProgressBar
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
 
 import gan_lightning.networks  # noqa: F401  (makes short class names like MLPGenerator resolvable)
-from gan_lightning._internals import deepest_cause, nested_error, option_flags
+from gan_lightning._internals import worker_error
 from gan_lightning.callbacks import LossProgressBar, SampleGrid, SampleQuality
-from gan_lightning.checkpoints import read_checkpoint
-from gan_lightning.data import MNISTDataModule
+from gan_lightning.configuration import (
+    SUBCOMMANDS,
+    check_checkpoint,
+    check_devices,
+    check_image_shape,
+    explain,
+    fill_class_counts,
+    name_runs_after_recipe,
+    resume_latest,
+)
+from gan_lightning.data import ImageDataModule
 from gan_lightning.errors import GANLightningError
 from gan_lightning.models import GAN
 
 BASE_CONFIG = Path(__file__).resolve().parent / "configs" / "base.yaml"
 DEFAULT_CALLBACKS = {"grid": SampleGrid, "quality": SampleQuality}  # configured under --grid and --quality
-SUBCOMMANDS = ("fit", "validate", "test", "predict")
 
-DESCRIPTION = """Train GANs on MNIST with PyTorch Lightning.
+DESCRIPTION = """Train GANs with PyTorch Lightning on MNIST, torchvision datasets or your own images.
 
 Start from a shipped recipe and override any value from the command line:
   gan-lightning fit --config configs/gan.yaml --data.data_dir data --trainer.max_epochs 10
+  gan-lightning fit --config configs/folder_dcgan.yaml --data.data_dir path/to/images
 Every recipe builds on gan_lightning/configs/base.yaml (seed, logger, checkpoints); --print_config shows the whole.
-MNIST is read from <data.data_dir>/MNIST/raw/ (default: data/) and downloaded there when missing.
+MNIST is read from <data.data_dir>/MNIST/raw/ (default: data/) and downloaded there when missing; other data:
+--data TorchvisionDataModule --data.dataset cifar10, or --data ImageFolderDataModule --data.data_dir DIR.
 Runs go to runs/<recipe>/version_N/ (the first --config file's name): samples/, checkpoints/, metrics.csv.
 Sample quality: --quality.num_samples, --quality.metrics [fid,is,kid,cond_acc]; sample grids: --grid.*.
 Note: trainer.max_steps and trainer.global_step count optimizer steps (n_critic + 1 per batch).
@@ -78,8 +83,10 @@ class GANLightningCLI(LightningCLI):
         except ArgumentError as err:
             raise GANLightningError(explain(err, parser, args)) from err
         subcommand = self.config.get("subcommand")
+        config = self.config[subcommand] if subcommand else self.config
+        fill_class_counts(config)
+        name_runs_after_recipe(config)
         if subcommand:  # before LightningCLI replaces the configured model by the checkpoint's own
-            name_runs_after_recipe(self.config[subcommand])
             if subcommand == "fit" and self.config[subcommand].get("ckpt_path") == "last":
                 resume_latest(self.config[subcommand])
             check_checkpoint(parser, self.config, subcommand)
@@ -107,170 +114,14 @@ class GANLightningCLI(LightningCLI):
                                            **kwargs)
 
 
-def explain(err: ArgumentError, parser: LightningArgumentParser, args: ArgsType) -> str:
-    """One sentence for a jsonargparse error: the option that is not accepted and the nearest one that is, or the
-    option whose value is wrong and why."""
-    message = str(err)
-    unknown = re.search(r"[Uu]nrecognized arguments: (\S+)", message)
-    if unknown:  # a flag no parser knows (--data.batchsize)
-        subcommand = next((a for a in (args or sys.argv[1:]) if a in SUBCOMMANDS), None)
-        option = unknown.group(1).split("=", 1)[0]
-        return _did_you_mean(option, option_flags(parser, subcommand))
-    chain, reason = nested_error(message)
-    if not chain:
-        return f"{reason[:300]} (gan-lightning fit --help lists the options)."
-    flag = "--" + chain[0][0] + "".join(f".init_args.{key}" if depth > 1 else f".{key}"
-                                        for depth, (key, _) in enumerate(chain[1:], start=1))
-    rejected = re.fullmatch(r"Option '([^']+)' is not accepted", reason)
-    classes = [klass for _, klass in chain if klass]
-    if rejected and classes:  # an init argument the chosen class does not take (--model.n_criticc)
-        prefix = flag + (".init_args." if len(chain) > 1 else ".")
-        return _did_you_mean(prefix + rejected.group(1), [prefix + name for name in _init_args(classes[-1])])
-    return f"{flag}: {reason[:300]}"
-
-
-def _did_you_mean(option: str, accepted: list[str]) -> str:
-    near = difflib.get_close_matches(option, accepted, n=1, cutoff=0.6)
-    hint = f"did you mean {near[0]}?" if near else "gan-lightning fit --help lists the options."
-    return f"{option} is not an option: {hint}"
-
-
-def _init_args(class_path: str) -> list[str]:
-    """The init arguments of a class, as jsonargparse resolves them (following ``**kwargs`` to the parent)."""
-    module, _, name = class_path.rpartition(".")
-    probe = ArgumentParser(exit_on_error=False)
-    probe.add_class_arguments(getattr(importlib.import_module(module), name), fail_untyped=False)
-    return list(probe.get_defaults().keys())
-
-
-def check_devices(accelerator, devices) -> None:
-    """One sentence when more GPUs are asked for than this machine has (Lightning's own error is vaguer)."""
-    if str(accelerator) not in ("gpu", "cuda") and not (str(accelerator) == "auto" and torch.cuda.is_available()):
-        return
-    available = torch.cuda.device_count()
-    if available == 0:
-        raise GANLightningError(f"--trainer.accelerator {accelerator} asks for a GPU but none is visible on this "
-                                "machine: use --trainer.accelerator cpu (or auto).")
-    if isinstance(devices, str) and devices.strip().lstrip("-").isdigit():
-        devices = int(devices)
-    wanted = devices if isinstance(devices, int) else len(devices) if isinstance(devices, (list, tuple)) else 0
-    if wanted > available or (isinstance(devices, (list, tuple)) and max(devices) >= available):
-        raise GANLightningError(f"--trainer.devices {devices} asks for more GPUs than the {available} this machine "
-                                f"has: use --trainer.devices {available} (or -1 for all of them).")
-
-
-def check_image_shape(config: Namespace, datamodule) -> None:
-    """One sentence when a config gives the networks another image shape than the data has: they take the data's
-    (a link), so such a setting would otherwise be dropped without a word."""
-    data_shape = getattr(datamodule, "img_shape", None)
-    model = config.get("model")
-    for network in ("generator", "discriminator"):
-        spec = model.get("init_args", {}).get(network) if isinstance(model, Namespace) else None
-        given = spec.get("init_args", {}).get("img_shape") if isinstance(spec, Namespace) else None
-        if given is not None and data_shape is not None and tuple(given) != tuple(data_shape):
-            raise GANLightningError(
-                f"--model.{network}.init_args.img_shape {list(given)} disagrees with the data's "
-                f"{'x'.join(map(str, data_shape))} images: the networks take their image shape from the data, so "
-                "leave img_shape out of the configuration (or change the data's image size).")
-
-
-def _logger_init_args(config) -> Optional[Namespace]:
-    logger = config.trainer.get("logger")
-    return logger.get("init_args") if hasattr(logger, "get") and logger.get("init_args") else None
-
-
-def name_runs_after_recipe(config) -> None:
-    """A logger without a name (the base config's) logs into ``runs/<recipe>/``: the first ``--config`` file's
-    name, else the model's class."""
-    init = _logger_init_args(config)
-    if init is None or "name" not in init or init.name is not None:
-        return
-    files = config.get("config") or []
-    model = config.get("model")
-    class_name = str(model.get("class_path", "")).rpartition(".")[2] if hasattr(model, "get") else ""
-    init.name = Path(str(files[0])).stem if files else (class_name.lower() or "gan")
-
-
-def resume_latest(config) -> None:
-    """Turn ``--ckpt_path last`` into the newest ``last.ckpt`` of this logger's runs and log into that run's
-    folder again, so a requeued job continues where it stopped; with no checkpoint yet it starts fresh."""
-    init = _logger_init_args(config)
-    if init is None or init.get("save_dir") is None:
-        return
-    candidates = sorted(Path(init.save_dir, init.get("name") or "").glob("version_*/checkpoints/last.ckpt"),
-                        key=lambda p: p.stat().st_mtime)
-    if candidates:
-        config.ckpt_path = str(candidates[-1])
-        init.version = candidates[-1].parent.parent.name
-
-
-def check_checkpoint(parser: LightningArgumentParser, config: Namespace, subcommand: str) -> None:
-    """One sentence when ``--ckpt_path`` is not a checkpoint, or holds another model than the configured one.
-
-    LightningCLI builds the model from the checkpoint's saved arguments, whatever the configuration says:
-    ``--config configs/dcgan.yaml --ckpt_path <an MLP GAN's checkpoint>`` would quietly go on training the MLP
-    GAN. Any difference is refused, settings such as the learning rate included: resuming would silently drop
-    them too.
-    """
-    path = config[subcommand].get("ckpt_path")
-    if not path or str(path) in ("last", "hpc", "best") or str(path).startswith("registry") or "://" in str(path):
-        return
-    saved = dict(read_checkpoint(path, weights_only=True).get("hyper_parameters") or {})
-    saved.pop("_instantiator", None)
-    if "_class_path" not in saved:
-        raise GANLightningError(f"{path} was written by Trainer.fit in Python and does not say how to build its "
-                                "networks: `gan-lightning fit --ckpt_path` continues checkpoints of `gan-lightning "
-                                "fit`; load this one with gan_lightning.checkpoints.load_model(path, generator=..., "
-                                "discriminator=...).")
-    saved = {"class_path": saved.pop("_class_path"), "dict_kwargs": saved}  # as LightningCLI reads it
-    exit_on_error, parser.exit_on_error = parser.exit_on_error, False
-    try:
-        merged = parser.parse_object({subcommand: {"model": saved}}, config.clone())
-    except ArgumentError as err:
-        raise GANLightningError(f"{path} holds model settings that this version of gan-lightning cannot read "
-                                f"({deepest_cause(str(err))[:160]}): load it with the version that wrote it.") from err
-    finally:
-        parser.exit_on_error = exit_on_error
-    differences = model_differences(merged[subcommand].model.as_dict(), config[subcommand].model.as_dict())
-    if differences:
-        run_config = Path(path).resolve().parent.parent / "config.yaml"
-        trained_with = f"--config {run_config}" if run_config.is_file() else "the configuration it was trained with"
-        more = f" (and {len(differences) - 3} more)" if len(differences) > 3 else ""
-        raise GANLightningError(f"--ckpt_path {path} holds another model than the configuration asks for: "
-                                f"{'; '.join(differences[:3])}{more}. A resumed run keeps the checkpoint's model and "
-                                f"settings: resume it with {trained_with}, or leave out --ckpt_path to train the "
-                                "configured model from the start.")
-
-
-LINKED = ("img_shape",)  # set from the data when the networks are built, whatever a config says
-
-
-def model_differences(saved: Any, configured: Any, key: str = "model") -> list[str]:
-    """Where two model configurations differ, as "key: X in the checkpoint, Y in the configuration"; a
-    different class is one entry, not one per argument; arguments linked to the data are not compared."""
-    if isinstance(saved, dict) and isinstance(configured, dict) and saved.get("class_path") == configured.get(
-            "class_path"):
-        return [difference for name in sorted(set(saved) | set(configured)) if name not in LINKED
-                for difference in model_differences(saved.get(name), configured.get(name),
-                                                    key if (key, name) == ("model", "init_args") else f"{key}.{name}")]
-    if saved == configured:
-        return []
-    return [f"{key}: {_short(saved)} in the checkpoint, {_short(configured)} in the configuration"]
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, dict) and "class_path" in value:
-        return str(value["class_path"]).rpartition(".")[2]
-    return "null" if value is None else str(value)
-
-
 def build_cli(args: ArgsType = None, run: bool = True) -> GANLightningCLI:
     """Parse ``args`` (a list or dict; ``sys.argv`` when None), build the model, data and trainer, and run."""
     base = {"default_config_files": [str(BASE_CONFIG)]}
     return GANLightningCLI(
         GAN,
-        MNISTDataModule,
+        ImageDataModule,
         subclass_mode_model=True,
+        subclass_mode_data=True,
         auto_configure_optimizers=False,
         save_config_kwargs={"overwrite": True},
         parser_kwargs={"description": DESCRIPTION, "formatter_class": _HelpFormatter,
@@ -288,7 +139,7 @@ def main(args: ArgsType = None) -> None:
         cause = _input_error(err)
         if cause is None:
             raise
-        print(f"gan-lightning: error: {cause}", file=sys.stderr)
+        print(f"gan-lightning: error: {worker_error(str(cause))}", file=sys.stderr)
         raise SystemExit(2) from None
 
 

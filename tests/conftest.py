@@ -28,6 +28,21 @@ def fake_mnist(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def pet_folder(tmp_path_factory) -> Path:
+    """A folder of 3 classes x 24 RGB PNG images of 20x20 pixels, one sub-folder per class (tests/images.py)."""
+    from images import image_folder
+
+    return image_folder(tmp_path_factory.mktemp("pets") / "pets")
+
+
+def data_args(config: Path, mnist: Path, folder: Path) -> list[str]:
+    """The data flags that train ``config`` on the tests' synthetic data: MNIST files, or an image folder."""
+    if "ImageFolderDataModule" in config.read_text():
+        return ["--data.data_dir", str(folder), "--data.image_size", "16", "--data.batch_size", "8"]
+    return ["--data.data_dir", str(mnist), "--data.download", "false"]
+
+
+@pytest.fixture(scope="session")
 def mnist_300(tmp_path_factory) -> Path:
     """Synthetic MNIST with 256 train and 300 test images: enough for FID on the 128-d mnist features."""
     return make_fake_mnist(tmp_path_factory.mktemp("mnist_300"), n_train=256, n_test=300)
@@ -85,6 +100,15 @@ def real_mnist() -> Path:
                 "t10k-labels-idx1-ubyte")):
         pytest.skip(f"real MNIST not found in {REAL_MNIST} (set GAN_LIGHTNING_MNIST)")
     return REAL_MNIST
+
+
+@pytest.fixture
+def no_md5(monkeypatch):
+    """The tests' CIFAR files are not the real ones: skip torchvision's checksum of them."""
+    import torchvision.datasets.cifar as cifar
+
+    monkeypatch.setattr(cifar.CIFAR10, "_check_integrity", lambda self: True)
+    monkeypatch.setattr(cifar, "check_integrity", lambda *args, **kwargs: True)
 
 
 @pytest.fixture(autouse=True)

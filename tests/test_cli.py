@@ -4,11 +4,11 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
-from conftest import CONFIGS, ROOT, make_fake_mnist, tiny_fit
+import yaml
+from conftest import CONFIGS, ROOT, data_args, make_fake_mnist, tiny_fit
 
 from gan_lightning import GAN, ConditionalGAN
 from gan_lightning.callbacks import LossProgressBar
@@ -38,9 +38,10 @@ def test_fit_fast_dev_run_writes_a_sample_grid(fake_mnist, tmp_path, monkeypatch
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
-def test_every_shipped_config_instantiates_and_trains(config, fake_mnist, tmp_path, monkeypatch):
+def test_every_shipped_config_instantiates_and_trains(config, fake_mnist, pet_folder, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    cli = build_cli(fit_args(fake_mnist, "--trainer.fast_dev_run", "1", config=str(config)))
+    cli = build_cli(["fit", "--config", str(config), *data_args(config, fake_mnist, pet_folder),
+                     "--trainer.fast_dev_run", "1"])
     assert isinstance(cli.model, GAN)
     assert cli.trainer.global_step == cli.model.hparams.n_critic + 1
 
@@ -225,10 +226,14 @@ def test_conditional_model_on_data_without_labels(fake_mnist):
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
-def test_every_recipe_reads_and_downloads_mnist_in_data(config, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    data = build_cli(["--config", str(config)], run=False).datamodule
-    assert data.data_dir == Path("data") and data.download
+def test_every_recipe_reads_its_data_inside_the_checkout(config, capsys):
+    with pytest.raises(SystemExit):
+        main(["fit", "--config", str(config), "--print_config"])  # the whole configuration, nothing built
+    data = yaml.safe_load(capsys.readouterr().out)["data"]
+    if data["class_path"].endswith("ImageFolderDataModule"):
+        assert data["init_args"]["data_dir"] == "data/images"  # in the checkout, where the README says
+    else:
+        assert data["init_args"]["data_dir"] == "data" and data["init_args"]["download"]
 
 
 def test_make_train_and_test_use_data_in_the_checkout():
@@ -312,3 +317,25 @@ def test_ckpt_path_with_settings_this_version_cannot_read_is_one_line(capsys, fa
     assert line == ("gan-lightning: error: other_version.ckpt holds model settings that this version of "
                     "gan-lightning cannot read (Option 'depth' is not accepted): load it with the version that "
                     "wrote it.")
+
+
+@pytest.mark.parametrize("flags, says", [
+    (["--data.data_dir", "{tmp}/nowhere"], "No folder .*nowhere: set --data.data_dir to a folder of images."),
+    (["--data.data_dir", "{tmp}"], "No images in .*: gan-lightning reads .png, .jpg"),
+    (["--data.data_dir", "{pets}", "--data.channels", "2"], "channels=2: images are read as 1 .* or 3 .* channels."),
+    (["--data.data_dir", "{pets}", "--data.image_size", "27"], "even side of at least 8 but the images are 3x27x27: "
+                                                                 "set the data's image_size \\(--data.image_size\\)"),
+    (["--data.data_dir", "{one}", "--data.labels", "true"], "at least two, but .* has 1 \\(only\\)"),
+    (["--data", "TorchvisionDataModule", "--data.dataset", "cifar"], "Unknown dataset 'cifar': choose one of mnist"),
+], ids=["missing", "no-images", "channels", "image-size", "one-class", "dataset"])
+def test_bad_data_is_one_line_exit_2_and_writes_nothing(flags, says, capsys, pet_folder, tmp_path, monkeypatch):
+    from images import image_folder
+
+    monkeypatch.chdir(tmp_path)
+    one = image_folder(tmp_path / "one", classes=("only",), per_class=3)
+    flags = [f.format(tmp=tmp_path / "empty", pets=pet_folder, one=one) for f in flags]
+    (tmp_path / "empty").mkdir()
+    line = error_line(capsys, ["fit", "--config", str(ROOT / "configs" / "folder_cdcgan.yaml"), *flags,
+                               "--trainer.fast_dev_run", "1"])
+    assert re.search(says, line), line
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "samples").exists()

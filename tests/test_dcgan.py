@@ -145,7 +145,7 @@ def test_aux_classes_give_class_logits_from_the_same_forward(make_d, conditionin
         (lambda: tiny_d(n_classes=10)(torch.randn(4, 1, 28, 28), LABELS.float()), "integer class labels"),
         (lambda: tiny_d()(torch.randn(4, 1, 32, 32)), "img_shape"),
         (lambda: tiny_d(img_shape=(1, 27, 27)), "even side"),
-        (lambda: tiny_g(img_shape=(1, 28, 32)), r"\(C, S, S\)"),
+        (lambda: tiny_g(img_shape=(1, 28, 32)), "need square images with an even side"),
         (lambda: tiny_d(conditioning="sum"), "Unknown conditioning"),
         (lambda: MLPDiscriminator(conditioning="sum"), "Unknown conditioning"),
         (lambda: tiny_d(aux_classes=1), "needs at least 2 classes"),

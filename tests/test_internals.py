@@ -98,3 +98,20 @@ def test_the_csv_logger_keeps_its_writer_where_lightning_does(tmp_path):
     writer = logger.experiment
     assert isinstance(writer, _ResumableWriter) and logger.experiment is writer
     assert (tmp_path / "runs" / "x" / "version_0").is_dir()
+
+
+def test_torch_folds_a_worker_exception_into_its_message(tmp_path):
+    from torch.utils.data import DataLoader, Dataset
+
+    class Broken(Dataset):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, index):
+            raise GANLightningError("x.png is not a readable image (truncated): remove it.")
+
+    with pytest.raises(GANLightningError) as info:
+        next(iter(DataLoader(Broken(), num_workers=1)))
+    assert "Original Traceback" in str(info.value)  # what torch does
+    assert _internals.worker_error(str(info.value)) == "x.png is not a readable image (truncated): remove it."
+    assert _internals.worker_error("plain message") == "plain message"

@@ -15,6 +15,15 @@ def image_shape(img_shape: Optional[tuple[int, ...]]) -> tuple[int, ...]:
     return MNIST_SHAPE if img_shape is None else tuple(int(s) for s in img_shape)
 
 
+def class_count(value: Optional[int], name: str) -> int:
+    """``n_classes`` or ``aux_classes`` of a network: None stands for the data's class count, which
+    ``gan-lightning fit`` fills in (``n_classes: null`` in a recipe); built in Python, give the number."""
+    if value is None:
+        raise GANLightningError(f"{name}=None stands for the data's class count, which `gan-lightning fit` fills in: "
+                                f"built in Python, give the number (e.g. {name}=10).")
+    return int(value)
+
+
 def shape_str(shape) -> str:
     return "x".join(str(int(s)) for s in shape)
 

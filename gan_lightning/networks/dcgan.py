@@ -27,7 +27,7 @@ from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
 from gan_lightning.errors import GANLightningError
-from gan_lightning.networks._checks import check_images, check_labels, check_latent, image_shape, shape_str
+from gan_lightning.networks._checks import check_images, check_labels, check_latent, class_count, image_shape, shape_str
 from gan_lightning.networks._layers import (
     Conditioning,
     add_spectral_norm,
@@ -72,8 +72,9 @@ def _layout(img_shape: tuple[int, ...]) -> tuple[int, int]:
             side, steps = side // 2, steps + 1
     if steps == 0:
         raise GANLightningError(
-            f"DCGAN networks need (C, S, S) images with an even side S >= 8 but img_shape is "
-            f"{shape_str(img_shape)}: use e.g. [1, 28, 28], [3, 32, 32] or [3, 64, 64], or the MLP networks."
+            f"DCGAN networks need square images with an even side of at least 8 but the images are "
+            f"{shape_str(img_shape)}: set the data's image_size (--data.image_size) to e.g. 28, 32 or 64 (img_shape "
+            "when building the networks in Python), or use the MLP networks."
         )
     return steps, side
 
@@ -96,7 +97,8 @@ class DCGANGenerator(Generator):
         img_shape: Shape (C, S, S) of the generated images, S even and at least 8 (28, 32, 64, ...); None: MNIST's
             1x28x28 (``gan-lightning fit`` sets the data's).
         base_channels: Width of the last hidden feature map; each earlier map is twice as wide.
-        n_classes: Number of classes to condition on (one-hot concatenated to z); 0 for unconditional.
+        n_classes: Number of classes to condition on (one-hot concatenated to z); 0 for unconditional; null in
+            a config: the data's class count.
 
     >>> g = DCGANGenerator(latent_dim=100, img_shape=(1, 28, 28), base_channels=64)
     >>> g(torch.randn(2, 100)).shape
@@ -108,12 +110,12 @@ class DCGANGenerator(Generator):
         latent_dim: int = 100,
         img_shape: Optional[tuple[int, int, int]] = None,
         base_channels: int = 64,
-        n_classes: int = 0,
+        n_classes: Optional[int] = 0,
     ) -> None:
         super().__init__()
         self.latent_dim = latent_dim
         self.img_shape = image_shape(img_shape)
-        self.n_classes = n_classes
+        self.n_classes = class_count(n_classes, "n_classes")
         steps, side = _layout(self.img_shape)
         widths = _widths(base_channels, steps)[::-1]  # e.g. 128, 64 for 28x28
         # Linear (no bias: batch norm follows) then reshape: "project and reshape" of the DCGAN paper.
@@ -146,7 +148,8 @@ class DCGANDiscriminator(Discriminator):
         img_shape: Shape (C, S, S) of the input images, S even and at least 8 (28, 32, 64, ...); None: MNIST's
             1x28x28 (``gan-lightning fit`` sets the data's).
         base_channels: Width of the first convolution; each later one is twice as wide.
-        n_classes: Number of classes to condition on; 0 for an unconditional discriminator.
+        n_classes: Number of classes to condition on; 0 for an unconditional discriminator; null in a config: the
+            data's class count.
         conditioning: How the label enters when ``n_classes > 0``: ``concat`` (one-hot maps as extra input
             channels) or ``projection`` (Miyato and Koyama 2018: ``psi(phi(x)) + <embed(y), phi(x)>``).
         spectral_norm: Spectrally normalize every convolution, the final linear layer and the projection
@@ -155,7 +158,7 @@ class DCGANDiscriminator(Discriminator):
             for WGAN-GP and R1 (their penalties are per image) and with spectral norm.
         aux_classes: Size of a class head on the same features (0: none), the second output of ``forward``:
             the AC-GAN classifier of ``ConditionalGAN(aux_weight > 0)`` (``n_classes``) or the code predictor of
-            ``InfoGAN`` (``num_codes``).
+            ``InfoGAN`` (``num_codes``); null in a config: the data's class count.
 
     >>> d = DCGANDiscriminator(img_shape=(1, 28, 28), n_classes=10, conditioning="projection")
     >>> logits, aux = d(torch.randn(2, 1, 28, 28), torch.tensor([3, 7]))
@@ -167,17 +170,18 @@ class DCGANDiscriminator(Discriminator):
         self,
         img_shape: Optional[tuple[int, int, int]] = None,
         base_channels: int = 64,
-        n_classes: int = 0,
+        n_classes: Optional[int] = 0,
         conditioning: Conditioning = "concat",
         spectral_norm: bool = False,
         batch_norm: bool = False,
-        aux_classes: int = 0,
+        aux_classes: Optional[int] = 0,
     ) -> None:
         super().__init__()
         check_conditioning(conditioning)
+        aux_classes = class_count(aux_classes, "aux_classes")
         check_aux_classes(aux_classes)
         self.img_shape = image_shape(img_shape)
-        self.n_classes = n_classes
+        self.n_classes = class_count(n_classes, "n_classes")
         self.conditioning = conditioning
         self._label_maps = n_classes if conditioning == "concat" else 0
         steps, side = _layout(self.img_shape)

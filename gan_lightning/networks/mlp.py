@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gan_lightning.networks._checks import check_images, check_labels, check_latent, image_shape
+from gan_lightning.networks._checks import check_images, check_labels, check_latent, class_count, image_shape
 from gan_lightning.networks._layers import (
     Conditioning,
     add_spectral_norm,
@@ -45,7 +45,8 @@ class MLPGenerator(Generator):
         img_shape: Shape (C, H, W) of the generated images; None: MNIST's 1x28x28 (``gan-lightning fit`` sets the
             data's).
         hidden_dims: Widths of the hidden layers.
-        n_classes: Number of classes to condition on; 0 for an unconditional generator.
+        n_classes: Number of classes to condition on; 0 for an unconditional generator; null in a config: the
+            data's class count.
 
     >>> MLPGenerator()(torch.randn(2, 100)).shape
     torch.Size([2, 1, 28, 28])
@@ -56,12 +57,12 @@ class MLPGenerator(Generator):
         latent_dim: int = 100,
         img_shape: Optional[tuple[int, int, int]] = None,
         hidden_dims: Sequence[int] = (256, 512, 1024),
-        n_classes: int = 0,
+        n_classes: Optional[int] = 0,
     ) -> None:
         super().__init__()
         self.latent_dim = latent_dim
         self.img_shape = image_shape(img_shape)
-        self.n_classes = n_classes
+        self.n_classes = class_count(n_classes, "n_classes")
         dims = [latent_dim + n_classes, *hidden_dims]
         self.net = nn.Sequential(*_mlp(dims), nn.Linear(dims[-1], math.prod(self.img_shape)), nn.Tanh())
 
@@ -81,7 +82,8 @@ class MLPDiscriminator(Discriminator):
         img_shape: Shape (C, H, W) of the input images; None: MNIST's 1x28x28 (``gan-lightning fit`` sets the
             data's).
         hidden_dims: Widths of the hidden layers.
-        n_classes: Number of classes to condition on; 0 for an unconditional discriminator.
+        n_classes: Number of classes to condition on; 0 for an unconditional discriminator; null in a config: the
+            data's class count.
         conditioning: How the label enters when ``n_classes > 0``: ``concat`` (one-hot concatenated to the
             flattened image, the tutorial's) or ``projection`` (``psi(phi(x)) + <embed(y), phi(x)>`` with
             ``phi(x)`` the last hidden layer, Miyato and Koyama 2018).
@@ -89,23 +91,24 @@ class MLPDiscriminator(Discriminator):
             (Miyato et al. 2018).
         aux_classes: Size of a class head on the last hidden layer (0: none), the second output of ``forward``:
             the AC-GAN classifier of ``ConditionalGAN(aux_weight > 0)`` (``n_classes``) or the code predictor of
-            ``InfoGAN`` (``num_codes``).
+            ``InfoGAN`` (``num_codes``); null in a config: the data's class count.
     """
 
     def __init__(
         self,
         img_shape: Optional[tuple[int, int, int]] = None,
         hidden_dims: Sequence[int] = (512, 256),
-        n_classes: int = 0,
+        n_classes: Optional[int] = 0,
         conditioning: Conditioning = "concat",
         spectral_norm: bool = False,
-        aux_classes: int = 0,
+        aux_classes: Optional[int] = 0,
     ) -> None:
         super().__init__()
         check_conditioning(conditioning)
+        aux_classes = class_count(aux_classes, "aux_classes")
         check_aux_classes(aux_classes)
         self.img_shape = image_shape(img_shape)
-        self.n_classes = n_classes
+        self.n_classes = class_count(n_classes, "n_classes")
         self.conditioning = conditioning
         self._concat_labels = n_classes if conditioning == "concat" else 0
         dims = [math.prod(self.img_shape) + self._concat_labels, *hidden_dims]

@@ -59,8 +59,9 @@ def stage_sizes(img_shape: tuple[int, ...]) -> list[int]:
         sizes.insert(0, sizes[0] // 2)
     if len(sizes) < 2:
         raise GANLightningError(
-            f"Progressive networks need (C, S, S) images whose side halves at least once to 4 or more, but "
-            f"img_shape is {shape_str(img_shape)}: use e.g. [1, 28, 28] (7 -> 14 -> 28) or [3, 32, 32].")
+            f"Progressive networks need square images whose side halves at least once to 4 or more, but the images "
+            f"are {shape_str(img_shape)}: set the data's image_size (--data.image_size) to e.g. 28 (7 -> 14 -> 28), "
+            "32 or 64 (4 -> 8 -> ... -> 64), or img_shape when building the networks in Python.")
     return sizes
 
 
