@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 
 from gan_lightning.data import MNISTDataModule
+from gan_lightning.data.images import fit_to_size, to_channels
 from gan_lightning.metrics import features as features_module
 from gan_lightning.metrics import (
     frechet_distance,
@@ -40,6 +41,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--inception-samples", type=int, default=0,
                         help="also time Inception features on this many images (default: 0, skip)")
     parser.add_argument("--inception-weights", help="Inception weights file (default: random weights, timing only)")
+    parser.add_argument("--inception-size", type=int, default=28,
+                        help="side the images are resized to before Inception (which resizes them to 299): the "
+                             "data's resolution, e.g. 32 for CIFAR (default: 28)")
+    parser.add_argument("--inception-channels", type=int, default=1, choices=(1, 3),
+                        help="channels of the images given to Inception (default: 1, repeated to RGB by it)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     return parser.parse_args(argv)
 
@@ -87,13 +93,17 @@ def main(argv=None) -> None:
             weights = args.inception_weights or save_random_inception_weights(Path(cache_dir) / "inception_random.pth")
             label = "" if args.inception_weights else " [random weights: timing only]"
             inception = get_backbone("inception", weights).to(args.device)
-            extract(inception, reference[:8], batch_size=8)  # warm-up
+            images = fit_to_size(to_channels(reference[:args.inception_samples], args.inception_channels),
+                                 args.inception_size)
+            extract(inception, images[:8], batch_size=8)  # warm-up
             start = time.perf_counter()
-            extract(inception, reference[:args.inception_samples], batch_size=50)
+            extract(inception, images, batch_size=50)
             seconds = time.perf_counter() - start
-            rate = args.inception_samples / seconds
-            print(f"inception features{label}: {args.inception_samples} images in {seconds:.1f} s "
-                  f"({rate:.1f} images/s; 10k samples + 10k reference would take about {20000 / rate / 60:.0f} min)")
+            rate = len(images) / seconds
+            shape = f"{args.inception_channels}x{args.inception_size}x{args.inception_size}"
+            print(f"inception features{label} of {shape} images: {len(images)} in {seconds:.1f} s ({rate:.1f} "
+                  f"images/s, {1000 / rate:.0f} s per 1k; 10k samples + 10k reference would take about "
+                  f"{20000 / rate / 60:.0f} min)")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 """Score a saved GAN (FID, IS, KID, and conditional accuracy for cGANs) with its protocol, and/or the real-data floor.
 
-    python scripts/evaluate.py runs/gan/version_0/checkpoints/last.ckpt --data-dir data
+    python scripts/evaluate.py runs/gan/version_0/checkpoints/last.ckpt
     python scripts/evaluate.py CHECKPOINT --backbone inception --weights-path weights-inception-2015-12-05-6726825d.pth
-    python scripts/evaluate.py --real-floor --data-dir data     # real training images in place of a model
+    python scripts/evaluate.py CHECKPOINT --backbone my_classifier.pt      # a classifier of train_classifier.py
+    python scripts/evaluate.py --real-floor --data-dir data     # real MNIST training images in place of a model
 
-The numbers are those of the training callbacks (same backbones, noise seed and reference cache). The
-real-data floor scores ``--num-samples`` real *training* images against the reference split: the best a
-perfect generator could expect under the same protocol.
+The numbers are those of the training callbacks (same backbones, noise seed and reference cache), against the
+data the checkpoint was trained on (its data module's reference split: MNIST's test images, a folder's
+validation images, ...). The real-data floor scores ``--num-samples`` real *training* images against the
+reference split: the best a perfect generator could expect under the same protocol.
 """
 
 import argparse
@@ -15,7 +17,7 @@ import time
 
 import torch
 
-from gan_lightning.checkpoints import load_model
+from gan_lightning.checkpoints import load_datamodule, load_model, read_checkpoint
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.errors import GANLightningError
 from gan_lightning.metrics import BACKBONES, METRICS, MetricSettings, get_backbone, reference_features
@@ -25,16 +27,19 @@ from gan_lightning.metrics.evaluation import real_floor_features, score_features
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", nargs="?", help="a .ckpt written by `gan-lightning fit` or Trainer.fit")
-    parser.add_argument("--backbone", default="mnist", choices=BACKBONES, help="feature network (default: mnist)")
+    parser.add_argument("--backbone", default="mnist", help=f"feature network: {', '.join(BACKBONES)}, or the path of "
+                                                         "a classifier written by scripts/train_classifier.py "
+                                                         "(default: mnist)")
     parser.add_argument("--weights-path", help="backbone weights file (default: the shipped classifier / standard "
                                                "Inception weights from the torch hub cache)")
     parser.add_argument("--num-samples", type=int, default=10000, help="generated images (default: 10000)")
     parser.add_argument("--batch-size", type=int, default=500, help="images per batch (default: 500)")
     parser.add_argument("--metrics", nargs="+", default=list(METRICS), choices=list(METRICS),
                         help="what to compute (default: all; cond_acc only for conditional models)")
-    parser.add_argument("--data-dir", default="data", help="folder holding MNIST/raw/, downloaded there when "
-                                                           "missing (default: data)")
-    parser.add_argument("--reference-split", default="test", help="real images to compare with (default: test)")
+    parser.add_argument("--data-dir", help="where the data lies (default: data, or the folder the checkpoint's data "
+                                           "module read); MNIST is downloaded there when missing")
+    parser.add_argument("--reference-split", help="real images to compare with (default: the data's reference split: "
+                                                  "test, or val for a folder)")
     parser.add_argument("--real-floor", action="store_true",
                         help="also score --num-samples real training images against the reference split")
     parser.add_argument("--kid-subsets", type=int, default=100, help="KID random subsets (default: 100)")
@@ -75,14 +80,17 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     # The checkpoint first: a wrong file is reported before minutes of reference features.
     model = load_model(args.checkpoint, map_location=args.device) if args.checkpoint else None
-    data = MNISTDataModule(args.data_dir)
-    data.prepare_data()  # downloads MNIST into --data-dir when it is missing
+    trained_on = load_datamodule(read_checkpoint(args.checkpoint), data_dir=args.data_dir) if model else None
+    data = trained_on or MNISTDataModule(args.data_dir or "data")
+    data.prepare_data()  # downloads MNIST (or the torchvision dataset) when it is missing
     backbone = get_backbone(args.backbone, args.weights_path).to(args.device)
     settings = MetricSettings(args.kid_subsets, args.kid_subset_size, args.is_splits, args.seed)
     start = time.time()
-    ref_images, _ = data.split(args.reference_split)
-    real = reference_features(backbone, ref_images, "mnist", args.reference_split, args.cache_dir, args.batch_size)
-    reference = f"{len(ref_images)} MNIST {args.reference_split} images, {args.backbone} backbone ({backbone.key})"
+    split = args.reference_split or data.reference_split
+    ref_images, _ = data.split(split)
+    real = reference_features(backbone, ref_images, data.name, split, args.cache_dir, args.batch_size)
+    shape = "x".join(map(str, data.img_shape))
+    reference = f"{len(ref_images)} {data.name} {split} images at {shape}, {backbone.name} backbone ({backbone.key})"
     print(f"reference features: {reference}, {time.time() - start:.1f} s (cached after the first time)")
     if model is not None:
         start = time.time()
@@ -95,7 +103,7 @@ def main(argv=None) -> None:
     if args.real_floor:
         start = time.time()
         floor = real_floor_features(data, backbone, args.num_samples, args.seed, args.cache_dir, args.batch_size)
-        protocol = f"{len(floor)} real MNIST train images (seed {args.seed}) vs {reference}"
+        protocol = f"{len(floor)} real {data.name} train images (seed {args.seed}) vs {reference}"
         values = score_features(floor, real, backbone, args.metrics, settings)
         report("real-data floor", protocol, formatted(values), time.time() - start)
 

@@ -10,7 +10,9 @@ every step), and val/fid after those batches (the recipe's FID callback on --num
 status 1 if a recipe failed or a loss was not finite. New configs in configs/ are picked up by themselves.
 
 Uses the real MNIST when --data-dir holds it, else synthetic MNIST-shaped files in a temporary folder (the
-check is about the numerics of the training step; its FID then means nothing). Runs and sample grids go to a
+check is about the numerics of the training step; its FID then means nothing). Recipes for image folders get a
+synthetic folder of labeled 64x64 RGB images, and Inception weights with random values when --inception-weights
+is not given (FID means nothing either, its cost does). Runs and sample grids go to a
 temporary folder. Under 16-mixed the gradient penalties are computed in fp32 (see gan_lightning/losses.py).
 Not yet run on a GPU: the expected time on one GPU (a few minutes for the defaults, under 8) is an estimate.
 On the CPU only bf16-mixed exists (Lightning has no fp16 autocast there).
@@ -31,7 +33,9 @@ from lightning.pytorch import Callback
 
 from gan_lightning.cli import build_cli
 from gan_lightning.data.idx import write_synthetic_mnist
+from gan_lightning.data.images import write_synthetic_folder
 from gan_lightning.errors import GANLightningError
+from gan_lightning.metrics.backbones import save_random_inception_weights
 
 # Building each recipe with build_cli(args) while sys.argv holds this script's own arguments is intended here.
 warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
@@ -73,14 +77,13 @@ def peak_memory_mb(accelerator: str) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def check_recipe(config: Path, precision: str, args: argparse.Namespace, data_dir: str) -> dict:
+def check_recipe(config: Path, precision: str, args: argparse.Namespace, data: list[str]) -> dict:
     """Train one recipe for ``args.steps`` batches in ``precision`` and score it; the table row as a dict."""
     row = {"recipe": config.stem, "precision": precision, "steps/s": math.nan, "peak": math.nan,
            "finite": "no", "fid": math.nan, "problem": ""}
     try:
-        cli = build_cli(["--config", str(config), "--data.data_dir", data_dir, "--data.download", "false",
-                         "--trainer.accelerator", args.accelerator, "--trainer.devices", "1",
-                         "--trainer.precision", precision, "--trainer.max_epochs", "1",
+        cli = build_cli(["--config", str(config), *data, "--trainer.accelerator", args.accelerator,
+                         "--trainer.devices", "1", "--trainer.precision", precision, "--trainer.max_epochs", "1",
                          "--trainer.limit_train_batches", str(args.steps), "--trainer.enable_progress_bar", "false",
                          "--trainer.enable_model_summary", "false", "--quality.num_samples", str(args.num_samples)],
                         run=False)
@@ -116,6 +119,23 @@ def data_dir(requested: str, steps: int, work: Path) -> str:
     return str(root)
 
 
+def folder_args(steps: int, work: Path, inception_weights: str | None, accelerator: str) -> list[str]:
+    """Flags for the image-folder recipes: a synthetic labeled folder big enough for --steps batches of 64. On a GPU
+    at the recipes' own 64x64 RGB, scored in Inception (random weights unless given; more than 2048 held-out
+    images, as its FID needs); the CPU dry run shrinks them to 10 classes of 1x28x28 in the mnist backbone
+    (Inception would take minutes there)."""
+    if accelerator == "cpu":
+        root = write_synthetic_folder(work / "synthetic_folder", classes=10, per_class=7 * steps + 24, size=28)
+        return ["--data.data_dir", str(root), "--data.image_size", "28", "--data.channels", "1",
+                "--quality.backbone", "mnist", "--quality.reference_split", "train"]
+    per_class = max(64 * steps, 20500) // 3 + 1
+    root = write_synthetic_folder(work / "synthetic_folder", classes=3, per_class=per_class, size=64)
+    if inception_weights is None:
+        inception_weights = save_random_inception_weights(str(work / "inception_random.pth"))
+        print("(no --inception-weights: Inception with random weights for the image-folder recipes; timing only)")
+    return ["--data.data_dir", str(root), "--quality.weights_path", inception_weights]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gpu_check.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -126,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="samples of the recipes' FID and cond_acc callbacks (default: 10000)")
     parser.add_argument("--configs", nargs="+", type=Path, default=sorted(CONFIGS.glob("*.yaml")),
                         help="recipe configs to check (default: every configs/*.yaml)")
+    parser.add_argument("--inception-weights", help="Inception weights file for the image-folder recipes (default: "
+                                                    "random weights, timing only)")
     parser.add_argument("--accelerator", default="cuda", choices=["cuda", "cpu"],
                         help="cpu runs bf16-mixed only: a dry run of this script where no GPU is at hand")
     args = parser.parse_args(argv)
@@ -141,16 +163,18 @@ def main(argv: list[str] | None = None) -> int:
     device = torch.cuda.get_device_name(0) if args.accelerator == "cuda" else "CPU (dry run)"
     start, rows = time.perf_counter(), []
     with tempfile.TemporaryDirectory(prefix="gpu_check_") as work:
-        root = data_dir(args.data_dir, args.steps, Path(work))
+        mnist = ["--data.data_dir", data_dir(args.data_dir, args.steps, Path(work)), "--data.download", "false"]
+        folders = [c for c in configs if "ImageFolderDataModule" in c.read_text()]
+        folder = folder_args(args.steps, Path(work), args.inception_weights, args.accelerator) if folders else []
         print(f"{device}, torch {torch.__version__}: {len(configs)} recipes x {len(precisions)} precisions, "
               f"{args.steps} batches each at the recipe's batch size; val/fid of {args.num_samples} samples "
-              "(mnist backbone, MNIST test split)")
+              "(each recipe's backbone and reference split)")
         cwd = os.getcwd()
         os.chdir(work)  # the recipes' loggers write runs/<recipe>/ relative to here
         try:
             for precision in precisions:
                 for config in configs:
-                    rows.append(check_recipe(config, precision, args, root))
+                    rows.append(check_recipe(config, precision, args, folder if config in folders else mnist))
         finally:
             os.chdir(cwd)
     print(COLUMNS.format("recipe", "precision", "steps/s", "peak MB", "finite losses", "val/fid"))

@@ -28,6 +28,7 @@ import re
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -120,9 +121,19 @@ def resolved_config(command: list[str]) -> dict:
     """The whole configuration ``gan-lightning <command>`` trains with (base config, recipe and flags merged),
     as the run's config.yaml records it: comments and layout of the recipe file do not matter."""
     printed = io.StringIO()
-    with contextlib.redirect_stdout(printed), contextlib.suppress(SystemExit):
+    with contextlib.redirect_stdout(printed), contextlib.suppress(SystemExit), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "LightningCLI's args parameter is intended")  # intended here
         build_cli([*command, "--print_config"])
     return yaml.safe_load(printed.getvalue())
+
+
+def check_mnist(name: str, resolved: dict) -> None:
+    """One sentence for a recipe that does not train on MNIST: the table scores against its test images."""
+    data = (resolved.get("data") or {}).get("class_path", "")
+    if not data.endswith("MNISTDataModule"):
+        raise GANLightningError(f"{name} trains on {data.rpartition('.')[2]}, but reproduce.py scores against the "
+                                "MNIST test images (its table's protocol): train it with gan-lightning fit and score "
+                                "it with scripts/evaluate.py.")
 
 
 def train(command: list[str], run: Path) -> float:
@@ -195,6 +206,10 @@ def main(argv: Optional[list[str]] = None) -> list[dict]:
     args = parser.parse_args(argv)
     try:
         recipes = [parse_recipe(spec) for spec in args.recipes]  # every recipe checked before hours of training
+        for name, config, budget, seeds in recipes:
+            seed = (seeds or args.seeds)[0]
+            check_mnist(name, resolved_config(fit_args(args, name, config, budget, seed, Path(args.out) / "runs" / name
+                                                       / f"seed{seed}")))
         data = MNISTDataModule(args.data_dir, download=True)
         data.prepare_data()
         backbone = get_backbone("mnist").to(args.device)

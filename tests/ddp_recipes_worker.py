@@ -2,7 +2,9 @@
 line trains for a few batches under Lightning's plain ``ddp`` strategy, one after the other in the same process
 group, and each rank writes what the test checks to ``<out>/rank<R>.json``.
 
-    python -m torch.distributed.run --nproc-per-node 2 tests/ddp_recipes_worker.py DATA_DIR OUT CONFIG...
+    python -m torch.distributed.run --nproc-per-node 2 tests/ddp_recipes_worker.py MNIST_DIR FOLDER OUT CONFIG...
+
+Recipes for image folders train on FOLDER, shrunk to 1x28x28 so that the mnist backbone scores them.
 """
 
 import hashlib
@@ -28,10 +30,17 @@ def weights_digest(module) -> str:
     return digest.hexdigest()
 
 
-def fit_recipe(config: str, data_dir: str) -> dict:
-    cli = build_cli(["--config", config, "--data.data_dir", data_dir, "--data.download", "false",
-                     "--data.batch_size", "8", "--trainer.accelerator", "cpu", "--trainer.devices", "2",
-                     "--trainer.strategy", "ddp", "--trainer.max_epochs", "1",
+def data_args(config: str, mnist: str, folder: str) -> list[str]:
+    if "ImageFolderDataModule" in Path(config).read_text():
+        return ["--data.data_dir", folder, "--data.image_size", "28", "--data.channels", "1",
+                "--quality.backbone", "mnist", "--quality.reference_split", "train"]
+    return ["--data.data_dir", mnist, "--data.download", "false"]
+
+
+def fit_recipe(config: str, mnist: str, folder: str) -> dict:
+    cli = build_cli(["--config", config, *data_args(config, mnist, folder), "--data.batch_size", "8",
+                     "--trainer.accelerator", "cpu", "--trainer.devices", "2", "--trainer.strategy", "ddp",
+                     "--trainer.max_epochs", "1",
                      "--trainer.limit_train_batches", str(BATCHES), "--trainer.log_every_n_steps", "1",
                      "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
                      "--quality.num_samples", str(SAMPLES)], run=False)
@@ -48,14 +57,15 @@ def fit_recipe(config: str, data_dir: str) -> dict:
         "conditional": bool(model.num_classes),
         "logged": {k: float(v) for k, v in trainer.callback_metrics.items()},
         "scores": {k: v for m in metrics for k, v in m.history[-1].items() if k.startswith("val/")},
+        "reference_split": metrics[0]._split(trainer),
         "metric_keys": sorted(key for m in metrics for key in m.keys),
         "weights": weights_digest(model),
         "checkpoint": str(checkpoint.resolve()),
     }
 
 
-def main(data_dir: str, out: str, *configs: str) -> None:
-    results = {Path(config).stem: fit_recipe(config, data_dir) for config in configs}
+def main(mnist: str, folder: str, out: str, *configs: str) -> None:
+    results = {Path(config).stem: fit_recipe(config, mnist, folder) for config in configs}
     Path(out).mkdir(parents=True, exist_ok=True)
     (Path(out) / f"rank{dist.get_rank()}.json").write_text(json.dumps(results, indent=1))
 

@@ -1,6 +1,8 @@
 """Helpers for the multi-process tests: a free port, a CLI launcher and its arguments for a short DDP fit,
 a callback that dumps weights to compare the ranks, and one that scores a loaded model without training it."""
 
+import hashlib
+import json
 import os
 import socket
 import subprocess
@@ -74,3 +76,18 @@ class ScoreBeforeTraining(Callback):
         for metric in self.metrics:
             self.scores.update(metric.evaluate(trainer, pl_module))
         trainer.should_stop = True
+
+
+class RecordBatches(Callback):
+    """Saves, per rank, a hash of every training image each batch held: ``<dirpath>/batches<R>.json``."""
+
+    def __init__(self, dirpath: str = "batches") -> None:
+        self.dirpath, self.seen = dirpath, []
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx: int) -> None:
+        images = batch[0] if isinstance(batch, (list, tuple)) else batch
+        self.seen.append([hashlib.sha256(image.cpu().numpy().tobytes()).hexdigest()[:16] for image in images])
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        Path(self.dirpath).mkdir(parents=True, exist_ok=True)
+        (Path(self.dirpath) / f"batches{trainer.global_rank}.json").write_text(json.dumps(self.seen))

@@ -68,8 +68,8 @@ def test_val_fid_is_monitored_by_model_checkpoint_and_one_generation_serves_ever
     assert 1.0 <= quality.history[-1]["val/is"] <= 10.0
     assert spy.seen == [(True, True, True)] * 3  # evaluation left the modules training
     out = capsys.readouterr().out
-    assert "SampleQuality (200 samples vs 300 mnist test images, mnist backbone; live generator) epoch=2: val/fid" \
-        in out and f"best val/fid = {fids[best]:.4g} at epoch={best}" in out
+    assert ("SampleQuality (200 samples vs 300 mnist test images at 1x28x28, mnist backbone; live generator) "
+            "epoch=2: val/fid") in out and f"best val/fid = {fids[best]:.4g} at epoch={best}" in out
 
 
 def test_by_default_quality_scores_what_applies_to_the_model_and_backbone(mnist_300, tmp_path):

@@ -11,13 +11,13 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-from conftest import CONFIGS
+from conftest import CONFIGS, ROOT
 from dist_helpers import TESTS, ScoreBeforeTraining, assert_ranks_agree, cli_env, ddp_args, free_port, run_cli
 from helpers import quiet_trainer
 
-from gan_lightning import MNISTDataModule
 from gan_lightning.callbacks import SampleQuality
-from gan_lightning.checkpoints import load_model
+from gan_lightning.checkpoints import load_datamodule, load_model, read_checkpoint
+from gan_lightning.data.images import write_synthetic_folder
 from gan_lightning.errors import GANLightningError
 from gan_lightning.models._distributed import average_gradients
 
@@ -58,9 +58,12 @@ def ddp_recipes(mnist_300, tmp_path_factory) -> list[dict]:
     """Every shipped recipe (configs/*.yaml) trained for 2 batches of 8 per process under 2-process gloo DDP,
     all in one torchrun launch (tests/ddp_recipes_worker.py); what each rank reported, by recipe."""
     workdir = tmp_path_factory.mktemp("ddp_recipes")
+    # 10 classes of 28x28 images, more than 128 (FID on the 128-d mnist features) and scored against the training
+    # images, for the image-folder recipes
+    folder = write_synthetic_folder(workdir / "folder", classes=10, per_class=16, size=28)
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc-per-node", "2",
            "--master-addr", "127.0.0.1", "--master-port", str(free_port()), str(TESTS / "ddp_recipes_worker.py"),
-           str(mnist_300), "out", *map(str, CONFIGS)]
+           str(mnist_300), str(folder), "out", *map(str, CONFIGS)]
     result = subprocess.run(cmd, cwd=workdir, env=cli_env(GAN_LIGHTNING_CACHE=str(workdir / "cache")),
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -91,10 +94,11 @@ def test_metric_callbacks_give_the_two_process_value_in_one_process(ddp_recipes,
     what it gives for that epoch's checkpoint in 1 process."""
     for name, run in ddp_recipes[0].items():
         model = load_model(run["checkpoint"]).train()  # as the module was when its callbacks scored it
-        metrics = [SampleQuality(num_samples=200)]
+        data = load_datamodule(read_checkpoint(run["checkpoint"]))  # the run's data, as it was configured
+        metrics = [SampleQuality(num_samples=200, reference_split=run["reference_split"])]
         probe = ScoreBeforeTraining(metrics)
         trainer = quiet_trainer(max_epochs=1, callbacks=[*metrics, probe])
-        trainer.fit(model, MNISTDataModule(str(mnist_300), batch_size=8, download=False))
+        trainer.fit(model, data)
         assert trainer.global_step == 0  # scored, not trained
         assert probe.scores == pytest.approx(run["scores"], rel=1e-6, abs=0), name
 
@@ -147,3 +151,22 @@ def test_two_nodes_on_localhost_with_torchrun(fake_mnist, tmp_path):
         (weights / f"rank{rank}.pt").write_bytes((tmp_path / f"node{rank}" / "weights" / f"rank{rank}.pt").read_bytes())
     assert_ranks_agree(weights, world=2)
     assert (tmp_path / "node0" / "runs" / "gan" / "version_0" / "checkpoints" / "last.ckpt").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.ddp
+@pytest.mark.parametrize("in_memory", ["true", "false"])
+def test_two_processes_read_disjoint_shards_of_an_image_folder(in_memory, pet_folder, tmp_path):
+    """Every image of an epoch goes to exactly one of the two processes, from memory or streamed by workers."""
+    args = ["fit", "--config", str(ROOT / "configs" / "folder_dcgan.yaml"), "--data.data_dir", str(pet_folder),
+            "--data.image_size", "8", "--data.channels", "1", "--data.batch_size", "8", "--data.in_memory", in_memory,
+            "--data.num_workers", "0" if in_memory == "true" else "1", "--trainer.accelerator", "cpu",
+            "--trainer.devices", "2", "--trainer.strategy", "ddp", "--trainer.max_epochs", "1",
+            "--trainer.enable_progress_bar", "false", "--quality.metrics", "[]",
+            "--trainer.callbacks+=dist_helpers.RecordBatches"]
+    result = run_cli(args, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    ranks = [json.loads((tmp_path / "batches" / f"batches{rank}.json").read_text()) for rank in (0, 1)]
+    images = [{h for batch in batches for h in batch} for batches in ranks]
+    assert [len(batches) for batches in ranks] == [4, 4]  # 65 training images (7 held out): 32 each in batches of 8
+    assert not images[0] & images[1] and len(images[0]) + len(images[1]) == 64

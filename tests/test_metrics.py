@@ -20,7 +20,7 @@ from gan_lightning.metrics import (
     METRICS,
     Counts,
     MetricSettings,
-    MNISTClassifier,
+    SmallClassifier,
     frechet_distance,
     generated_features,
     get_backbone,
@@ -221,7 +221,7 @@ def test_reference_cache_is_reused_and_invalidated_by_its_key(tmp_path, monkeypa
     reference_features(backbone, images[:100], "mnist", "test", cache_dir=str(tmp_path))
     reference_features(backbone, images, "mnist", "train", cache_dir=str(tmp_path))
     weights = tmp_path / "other_classifier.pt"
-    torch.save({"state_dict": MNISTClassifier().state_dict(), "config": {}, "meta": {}}, weights)
+    torch.save({"state_dict": SmallClassifier().state_dict(), "config": {}, "meta": {}}, weights)
     other = get_backbone("mnist", str(weights))
     assert other.key != backbone.key
     reference_features(other, images, "mnist", "test", cache_dir=str(tmp_path))

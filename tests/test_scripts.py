@@ -19,6 +19,7 @@ from dist_helpers import cli_env
 from helpers import script
 from PIL import Image
 
+from gan_lightning import GANLightningError
 from gan_lightning.cli import build_cli
 from gan_lightning.metrics import registry
 
@@ -207,7 +208,7 @@ def test_scripts_look_for_mnist_in_data_by_default(name, capsys):
         script(name)["main"](["--help"])
     assert info.value.code == 0
     out = " ".join(capsys.readouterr().out.split())
-    assert "(default: data)" in out and "../" not in out
+    assert "(default: data" in out and "../" not in out
 
 
 @pytest.mark.parametrize("name", ["sample.py", "interpolate.py"])
@@ -260,17 +261,17 @@ def test_gan_config_keeps_the_best_fid_checkpoint_and_evaluate_reproduces_it(mni
     last = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
     assert last["epoch"] == 2  # the latest epoch, although its FID was the worst
     assert f"best val/fid = {fids[best]:.4g} at epoch={best}; best checkpoint: {best_ckpt.relative_to(tmp_path)}" in out
-    assert "200 samples vs 300 mnist test images, mnist backbone" in out
+    assert "200 samples vs 300 mnist test images at 1x28x28, mnist backbone" in out
     assert yaml.safe_load((run / "config.yaml").read_text())["quality"]["num_samples"] == 200  # rerunnable
     assert "val/fid" in (run / "metrics.csv").read_text()
 
     script("evaluate.py")["main"]([str(best_ckpt), "--data-dir", str(mnist_300), "--num-samples", "200",
                                    "--kid-subset-size", "100", "--real-floor"])
     out = capsys.readouterr().out
-    assert "protocol: 200 samples (seed 0, live generator) vs 300 MNIST test images, mnist backbone" in out
+    assert "protocol: 200 samples (seed 0, live generator) vs 300 mnist test images at 1x28x28, mnist backbone" in out
     printed = float(re.search(r"GAN .*\n.*\n  fid\s+([0-9.]+)", out).group(1))
     assert printed == pytest.approx(fids[best], rel=1e-4)  # the checkpoint's own number, rescored
-    assert re.search(r"real-data floor\n  protocol: 200 real MNIST train images .*\n  fid\s+[0-9.]+\n  is\s+[0-9.]+ ± "
+    assert re.search(r"real-data floor\n  protocol: 200 real mnist train images .*\n  fid\s+[0-9.]+\n  is\s+[0-9.]+ ± "
                      r"[0-9.]+\n  kid\s+-?[0-9.]+ ± [0-9.]+\n  cond_acc\s+[0-9.]+", out)
 
 
@@ -289,3 +290,45 @@ def test_evaluate_reloads_a_conditional_gan_and_reports_conditional_accuracy(mni
     out = capsys.readouterr().out
     assert out.splitlines()[1].startswith("ConditionalGAN ")
     assert re.search(r"\n  fid\s+[0-9.]+\n  cond_acc\s+0\.[0-9]{4}\n", out)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# export_images.py and train_classifier.py: the folder path on real pixels, a backbone for any labeled data
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_exported_mnist_reads_back_through_the_folder_module_pixel_for_pixel(fake_mnist, tmp_path):
+    from gan_lightning.data import ImageFolderDataModule, MNISTDataModule
+
+    script("export_images.py")["main"](["--data.data_dir", str(fake_mnist), "--data.download", "false",
+                                        "--out", str(tmp_path / "png")])
+    folder = ImageFolderDataModule(tmp_path / "png" / "train", image_size=28, channels=1, labels=True,
+                                   val_dir=str(tmp_path / "png" / "test"))
+    mnist = MNISTDataModule(fake_mnist, download=False)
+    images, labels = folder.split("val")
+    index = torch.tensor([int(p.stem) for p in folder._files()["val"][0]])  # file names are the split's indices
+    assert torch.equal(images, mnist.split("test")[0][index]) and torch.equal(labels, mnist.split("test")[1][index])
+    assert folder.classes == [str(d) for d in range(10)] and folder.class_counts == mnist.class_counts
+
+
+def test_a_classifier_of_a_labeled_folder_is_a_backbone_by_path(pet_folder, tmp_path, capsys):
+    from gan_lightning.callbacks import SampleQuality
+    from gan_lightning.metrics import get_backbone
+
+    weights = tmp_path / "pets.pt"
+    script("train_classifier.py")["main"](["--data", "ImageFolderDataModule", "--data.data_dir", str(pet_folder),
+                                           "--data.labels", "true", "--data.image_size", "16", "--epochs", "2",
+                                           "--batch_size", "16", "--out", str(weights)])
+    assert "use it as --quality.backbone" in capsys.readouterr().out
+    backbone = get_backbone(str(weights))
+    assert backbone.name == "pets" and backbone.img_shape == (3, 16, 16) and backbone.num_classes == 3
+    features, logits = backbone(torch.zeros(2, 3, 16, 16, dtype=torch.uint8))
+    assert features.shape == (2, 128) and logits.shape == (2, 3)
+    with pytest.raises(GANLightningError, match="The pets backbone takes uint8 3x16x16 images but got"):
+        backbone(torch.zeros(2, 1, 28, 28, dtype=torch.uint8))
+    junk = tmp_path / "junk.pt"
+    torch.save({"weights": torch.ones(2)}, junk)
+    with pytest.raises(GANLightningError, match="is not a classifier weights file"):
+        get_backbone(str(junk))
+    with pytest.raises(GANLightningError, match="Unknown backbone 'nope.pt': use one of mnist, .* or the path of"):
+        SampleQuality(backbone="nope.pt")

@@ -14,7 +14,7 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from torch import Tensor
 
 from gan_lightning.errors import GANLightningError
-from gan_lightning.metrics.backbones import BACKBONES, Backbone, get_backbone
+from gan_lightning.metrics.backbones import Backbone, check_backbone, get_backbone
 from gan_lightning.metrics.features import dataset_name, generated_features, reference_features
 from gan_lightning.metrics.registry import Counts, Metric, MetricSettings, get_metrics, score
 
@@ -34,13 +34,15 @@ class SampleQuality(Callback):
             value printed at the end). None: ``fid``, ``is`` and ``cond_acc`` where they apply (IS needs a backbone
             with class logits, cond_acc a conditional model).
         backbone: Feature network: ``mnist`` (shipped MNIST classifier: 128-d features, 10 class logits),
-            ``inception`` (InceptionV3, 2048-d, the network of FID papers; use a GPU) or ``inception-64``/``-192``/
-            ``-768`` (earlier Inception layers, no logits, for quick checks).
+            ``inception`` (InceptionV3, 2048-d, the network of FID papers; use a GPU), ``inception-64``/``-192``/
+            ``-768`` (earlier Inception layers, no logits, for quick checks), or the path of a classifier weights
+            file written by ``scripts/train_classifier.py`` for other labeled data.
         num_samples: Generated images per evaluation (over all processes); FID needs more than the feature size.
         batch_size: Images per generator and backbone batch.
         every_n_epochs: Evaluate after every this many training epochs (give a ModelCheckpoint that monitors
             one of the values the same ``every_n_epochs``: in between, Lightning keeps showing it the last value).
-        reference_split: Datamodule split of real images to compare with (``test``: MNIST's 10k test images).
+        reference_split: Datamodule split of real images to compare with; None: the data's reference split (the
+            test split of MNIST and torchvision datasets, the ``val`` split of a folder).
         weights_path: Backbone weights file; None uses the shipped MNIST classifier or the standard Inception
             weights (downloaded once into the torch hub cache).
         cache_dir: Folder for cached reference features; None uses ``$GAN_LIGHTNING_CACHE`` or
@@ -54,7 +56,7 @@ class SampleQuality(Callback):
     fixed_metrics: Optional[tuple[str, ...]] = None  # the one-metric subclasses set theirs
 
     def __init__(self, metrics: Optional[list[str]] = None, backbone: str = "mnist", num_samples: int = 10000,
-                 batch_size: int = 500, every_n_epochs: int = 1, reference_split: str = "test",
+                 batch_size: int = 500, every_n_epochs: int = 1, reference_split: Optional[str] = None,
                  weights_path: Optional[str] = None, cache_dir: Optional[str] = None, seed: int = 0,
                  kid_subsets: int = 100, kid_subset_size: int = 1000, is_splits: int = 10) -> None:
         for name, value in (("num_samples", num_samples), ("batch_size", batch_size),
@@ -62,8 +64,7 @@ class SampleQuality(Callback):
                             ("kid_subset_size", kid_subset_size), ("is_splits", is_splits)):
             if value < 1:
                 raise GANLightningError(f"{type(self).__name__}: {name}={value} must be at least 1.")
-        if backbone not in BACKBONES:
-            raise GANLightningError(f"Unknown backbone {backbone!r}: use one of {', '.join(BACKBONES)}.")
+        check_backbone(backbone)
         self.requested = None if metrics is None else get_metrics(metrics)
         self.backbone, self.num_samples, self.batch_size = backbone, num_samples, batch_size
         self.every_n_epochs, self.reference_split = every_n_epochs, reference_split
@@ -92,7 +93,7 @@ class SampleQuality(Callback):
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         # fast_dev_run is a smoke test of the training loop: a 10k-sample evaluation would dominate it.
-        self._skip = stage != "fit" or bool(trainer.fast_dev_run)
+        self._skip = stage != "fit" or bool(trainer.fast_dev_run) or self.requested == []
         if self._skip:
             return
         self._backbone = backbone = get_backbone(self.backbone, self.weights_path)
@@ -105,15 +106,16 @@ class SampleQuality(Callback):
                                         "ConditionalGAN or leave the metric out.")
             if metric.needs_logits and not has_logits:
                 raise GANLightningError(f"{type(self).__name__}: {metric.name} needs class logits, which the "
-                                        f"{self.backbone} backbone does not give: use backbone mnist or inception.")
+                                        f"{self.backbone} backbone does not give: use a classifier or inception.")
             if metric.needs_labels and pl_module.num_classes != backbone.num_classes:
                 raise GANLightningError(f"The model has {pl_module.num_classes} classes but the {self.backbone} "
-                                        f"classifier {backbone.num_classes}: pass weights_path of a matching "
-                                        "classifier.")
+                                        f"classifier {backbone.num_classes}: give --quality.backbone a classifier of "
+                                        "this data (scripts/train_classifier.py), or leave cond_acc out.")
         n_real = len(self._reference_images(trainer)) if any(m.needs_reference for m in self.metrics) else 0
+        shape = "x".join(map(str, getattr(trainer.datamodule, "img_shape", ()))) or "?"
         self.protocol = f"{self.num_samples} samples" + (
-            f" vs {n_real} {dataset_name(trainer.datamodule)} {self.reference_split} images" if n_real else "") + \
-            f", {self.backbone} backbone"
+            f" vs {n_real} {dataset_name(trainer.datamodule)} {self._split(trainer)} images" if n_real else "") + \
+            f" at {shape}, {self.backbone} backbone"
         counts = Counts(self.num_samples, n_real, backbone.num_features, self.backbone)
         for metric in self.metrics:
             metric.check(counts, self.settings)
@@ -163,7 +165,7 @@ class SampleQuality(Callback):
         real = None
         if any(m.needs_reference for m in self.metrics):
             full = reference_features(backbone, self._reference_images(trainer), dataset_name(trainer.datamodule),
-                                      self.reference_split, self.cache_dir, self.batch_size)
+                                      self._split(trainer), self.cache_dir, self.batch_size)
             real = full.shard(trainer.global_rank, trainer.world_size).to(pl_module.device)
         return {f"val/{key}": value for key, value in score(self.metrics, generated, real, self.settings).items()}
 
@@ -182,7 +184,11 @@ class SampleQuality(Callback):
                 f"{type(self).__name__} compares with real images from the datamodule's split(name) method: "
                 "fit with a datamodule that has one, such as MNISTDataModule."
             )
-        return datamodule.split(self.reference_split)[0]
+        return datamodule.split(self._split(trainer))[0]
+
+    def _split(self, trainer: Trainer) -> str:
+        """The reference split: as configured, else the data module's own (``test``, or ``val`` of a folder)."""
+        return self.reference_split or getattr(trainer.datamodule, "reference_split", "test")
 
     def state_dict(self) -> dict[str, Any]:
         return {"history": self.history}

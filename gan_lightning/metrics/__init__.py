@@ -6,13 +6,14 @@ The callbacks in :mod:`gan_lightning.callbacks` and ``scripts/evaluate.py`` are 
 from gan_lightning.metrics.backbones import (
     BACKBONES,
     Backbone,
+    ClassifierBackbone,
     InceptionBackbone,
-    MNISTBackbone,
+    check_backbone,
     get_backbone,
     save_random_inception_weights,
     to_uint8,
 )
-from gan_lightning.metrics.classifier import MNISTClassifier, load_mnist_classifier
+from gan_lightning.metrics.classifier import SmallClassifier, load_classifier
 from gan_lightning.metrics.features import Features, generated_features, reference_features
 from gan_lightning.metrics.registry import METRICS, Counts, Metric, MetricSettings, get_metrics, score
 from gan_lightning.metrics.scores import (
@@ -27,8 +28,8 @@ __all__ = [
     "Backbone",
     "Features",
     "InceptionBackbone",
-    "MNISTBackbone",
-    "MNISTClassifier",
+    "ClassifierBackbone",
+    "SmallClassifier",
     "Counts",
     "METRICS",
     "Metric",
@@ -41,7 +42,8 @@ __all__ = [
     "get_backbone",
     "inception_score",
     "kernel_distance",
-    "load_mnist_classifier",
+    "check_backbone",
+    "load_classifier",
     "reference_features",
     "save_random_inception_weights",
     "to_uint8",

@@ -1,9 +1,11 @@
 """Feature backbones: uint8 images in, (features, logits) out, the same path for real and generated images.
 
-``mnist``: the small CNN shipped in ``gan_lightning/weights/`` (128-d features, 10 class logits): fast on a
-CPU and meaningful for digits; the default on MNIST. ``inception``: the standard InceptionV3 of FID papers
-(torch-fidelity's port of the TF weights, 2048-d pool features and 1008 ``logits_unbiased``), the network
-torchmetrics uses; it resizes with the original TF1 bilinear kernel, i.e. torchmetrics with
+``mnist``: the small CNN shipped in ``gan_lightning/weights/`` (128-d features, 10 class logits): fast on a CPU and
+meaningful for digits; the default on MNIST. The path of a weights file written by ``scripts/train_classifier.py``
+is the same small CNN trained on other labeled data (Fashion-MNIST, CIFAR-10, a folder with class sub-folders): a
+fast backbone for it, which takes images of the shape it was trained on. ``inception``: the standard InceptionV3 of
+FID papers (torch-fidelity's port of the TF weights, 2048-d pool features and 1008 ``logits_unbiased``), the
+network torchmetrics uses; it resizes with the original TF1 bilinear kernel, i.e. torchmetrics with
 ``antialias=False``. ``inception-64``/``-192``/``-768`` use an earlier, cheaper feature layer (torchmetrics'
 ``feature=64`` ...), give no logits (no Inception Score) and are for quick checks, not for comparisons.
 """
@@ -16,7 +18,7 @@ from torch import Tensor, nn
 
 from gan_lightning.data.memory import scale_to_unit_range
 from gan_lightning.errors import GANLightningError
-from gan_lightning.metrics.classifier import load_mnist_classifier, state_dict_hash
+from gan_lightning.metrics.classifier import load_classifier, state_dict_hash
 
 INCEPTION_FEATURES = {"inception": 2048, "inception-768": 768, "inception-192": 192, "inception-64": 64}
 BACKBONES = ("mnist", *INCEPTION_FEATURES)
@@ -55,26 +57,28 @@ class Backbone(nn.Module):
         return super().train(False)  # frozen: batch norm statistics and dropout never change
 
 
-class MNISTBackbone(Backbone):
-    """The shipped MNIST classifier: penultimate features (128-d) and class logits (10).
+class ClassifierBackbone(Backbone):
+    """A small classifier of ``scripts/train_classifier.py``: penultimate features (128-d) and class logits.
 
     Args:
-        weights_path: A weights file written by ``scripts/train_mnist_classifier.py``; None uses the shipped one.
+        weights_path: Its weights file; None uses the shipped MNIST classifier (the ``mnist`` backbone).
     """
-
-    name = "mnist"
 
     def __init__(self, weights_path: Optional[str] = None) -> None:
         super().__init__()
-        self.net, self.meta = load_mnist_classifier(weights_path)
+        self.net, self.meta = load_classifier(weights_path)
+        self.name = "mnist" if weights_path is None else Path(weights_path).stem
+        self.img_shape = tuple(self.meta["img_shape"])
         self.num_features, self.num_classes = self.net.num_features, self.net.head.out_features
         self.eval()
 
     def forward(self, images: Tensor) -> tuple[Tensor, Tensor]:
-        if images.dtype != torch.uint8 or tuple(images.shape[1:]) != (1, 28, 28):
+        if images.dtype != torch.uint8 or tuple(images.shape[1:]) != self.img_shape:
+            shape = "x".join(map(str, self.img_shape))
             raise GANLightningError(
-                f"The mnist backbone takes uint8 1x28x28 images but got {images.dtype} {tuple(images.shape[1:])}: "
-                "use the inception backbone for other image sizes."
+                f"The {self.name} backbone takes uint8 {shape} images but got {images.dtype} "
+                f"{'x'.join(map(str, images.shape[1:]))}: use a classifier trained on this data "
+                "(scripts/train_classifier.py) or the inception backbone."
             )
         features = self.net.features(scale_to_unit_range(images))
         return features, self.net.head(features)
@@ -141,11 +145,21 @@ def save_random_inception_weights(path: str) -> str:
 _BACKBONES: dict[tuple[str, Optional[str]], Backbone] = {}
 
 
+def check_backbone(name: str) -> None:
+    """One sentence for a backbone that is neither a known name nor a classifier weights file."""
+    if name not in BACKBONES and not Path(name).is_file():
+        raise GANLightningError(f"Unknown backbone {name!r}: use one of {', '.join(BACKBONES)}, or the path of a "
+                                "classifier weights file written by scripts/train_classifier.py.")
+
+
 def get_backbone(name: str, weights_path: Optional[str] = None) -> Backbone:
-    """The named backbone, built once per process and shared by every metric that asks for it."""
-    if name not in BACKBONES:
-        raise GANLightningError(f"Unknown backbone {name!r}: use one of {', '.join(BACKBONES)}.")
+    """The backbone called ``name`` (or the classifier whose weights file ``name`` is), built once per process
+    and shared by every metric that asks for it."""
+    check_backbone(name)
+    if name not in BACKBONES:  # a classifier weights file
+        name, weights_path = "classifier", name
     key = (name, str(Path(weights_path).resolve()) if weights_path else None)
     if key not in _BACKBONES:
-        _BACKBONES[key] = MNISTBackbone(weights_path) if name == "mnist" else InceptionBackbone(name, weights_path)
+        _BACKBONES[key] = (ClassifierBackbone(weights_path) if name in ("mnist", "classifier")
+                           else InceptionBackbone(name, weights_path))
     return _BACKBONES[key]

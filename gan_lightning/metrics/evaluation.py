@@ -43,4 +43,4 @@ def real_floor_features(datamodule, backbone: Backbone, num_samples: int = 10000
     images, labels = datamodule.split("train")
     pick = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:num_samples]
     floor = reference_features(backbone, images[pick], dataset_name(datamodule), "train", cache_dir, batch_size)
-    return Features(floor.features, floor.logits, labels[pick])
+    return Features(floor.features, floor.logits, None if labels is None else labels[pick])
