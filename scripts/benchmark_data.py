@@ -2,7 +2,7 @@
 with its images in memory against the same model fed a ready-made tensor.
 
     python scripts/export_images.py --data.data_dir data --out mnist_png       # a folder of real images
-    python scripts/benchmark_data.py --folder mnist_png/train --image-size 32 --channels 3
+    python scripts/benchmark_data.py --folder mnist_png/train --image-size 32 --channels 3 --upsample
 
 Part 1 reads the training split through ``ImageFolderDataModule(in_memory=False)``'s DataLoader (decode with PIL,
 convert, resize) with 0, 1 and 2 workers and prints images/s after a warm-up batch. Part 2 trains
@@ -31,7 +31,7 @@ def loader_rate(args, workers: int) -> float:
     from gan_lightning.data import ImageFolderDataModule
 
     dm = ImageFolderDataModule(args.folder, image_size=args.image_size, channels=args.channels, in_memory=False,
-                               num_workers=workers, batch_size=64)
+                               num_workers=workers, batch_size=64, upsample=args.upsample)
     loader = dm.train_dataloader()
     batches = iter(loader)
     next(batches)
@@ -50,6 +50,7 @@ def train_rate(args, variant: str) -> float:
 
     common = ["--config", str(ROOT / "configs" / "folder_dcgan.yaml"), "--data.data_dir", args.folder,
               "--data.image_size", str(args.image_size), "--data.channels", str(args.channels),
+              "--data.upsample", str(args.upsample).lower(),
               "--trainer.max_steps", str(2 * (args.warmup + args.steps)), "--trainer.max_epochs", "-1",
               "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
               "--trainer.logger", "false", "--trainer.enable_checkpointing", "false", "--trainer.callbacks", "[]",
@@ -95,9 +96,16 @@ def train_rate(args, variant: str) -> float:
 
 
 def worker(args) -> None:
+    from gan_lightning._internals import worker_error
+    from gan_lightning.errors import GANLightningError
+
     torch.manual_seed(0)
-    rate = loader_rate(args, int(args.worker[6:])) if args.worker.startswith("loader") else train_rate(args,
-                                                                                                       args.worker)
+    try:
+        rate = (loader_rate(args, int(args.worker[6:])) if args.worker.startswith("loader")
+                else train_rate(args, args.worker))
+    except GANLightningError as err:  # raised here or, one line, by a DataLoader worker
+        print(f"benchmark_data.py: error: {worker_error(str(err))}", file=sys.stderr)
+        raise SystemExit(2) from None
     print(json.dumps({"rate": rate}))
 
 
@@ -106,6 +114,8 @@ def main(argv=None) -> None:
     parser.add_argument("--folder", required=True, help="a folder of images (e.g. written by export_images.py)")
     parser.add_argument("--image-size", type=int, default=32, help="side of the images (default: 32)")
     parser.add_argument("--channels", type=int, default=3, help="1 or 3 (default: 3)")
+    parser.add_argument("--upsample", action="store_true", help="enlarge images smaller than --image-size (MNIST's "
+                                                                 "28x28 to 32x32)")
     parser.add_argument("--loader-batches", type=int, default=40, help="batches of 64 timed per loader (default: 40)")
     parser.add_argument("--steps", type=int, default=100, help="timed training batches (default: 100)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed training batches first (default: 20)")
@@ -119,7 +129,8 @@ def main(argv=None) -> None:
         command = [sys.executable, __file__, *(argv if argv is not None else sys.argv[1:]), "--worker", variant]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode:
-            raise SystemExit(f"{variant} failed:\n{done.stderr[-2000:]}")
+            errors = [line for line in done.stderr.splitlines() if line.startswith("benchmark_data.py: error: ")]
+            raise SystemExit(errors[-1] if errors else f"benchmark_data.py: {variant} failed:\n{done.stderr[-2000:]}")
         return json.loads(done.stdout.strip().splitlines()[-1])["rate"]
 
     print(f"{args.folder}: {args.channels}x{args.image_size}x{args.image_size}, torch {torch.__version__}, "
