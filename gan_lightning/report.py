@@ -20,9 +20,14 @@ from gan_lightning.sampling import default_grid_size, sample_grid
 
 BEGIN = "<!-- results table: written by scripts/reproduce.py, do not edit by hand -->"
 END = "<!-- end of results table -->"
+PROTOCOL = ("backbone", "backbone_hash", "resize", "num_generated", "num_real", "real_split", "resolution", "sampling",
+            "torch", "torchmetrics")  # every row says how its numbers were measured (metrics.protocol.Protocol)
 COLUMNS = ("recipe", "seed", "budget", "epochs", "generator_steps", "seconds", "best_epoch", "fid", "is", "is_std",
-           "kid", "kid_std", "cond_acc", "checkpoint")
-FORMATS = {"fid": 3, "is": 2, "kid": 4, "cond_acc": 4}  # decimals of each score in the table
+           "kid", "kid_std", "cond_acc", "precision", "recall", "density", "coverage", "modes", "class_kl",
+           "checkpoint", *PROTOCOL)
+QUALITY = {"fid": ("FID", 3), "is": ("IS", 2), "kid": ("KID", 4), "cond_acc": ("cond_acc", 4)}
+EXPLAINED = {"precision": ("precision", 3), "recall": ("recall", 3), "density": ("density", 2),
+             "coverage": ("coverage", 3), "modes": ("classes", 0), "class_kl": ("class KL", 3)}  # header, decimals
 
 
 def spread(values: list, digits: int) -> str:
@@ -37,22 +42,43 @@ def spread(values: list, digits: int) -> str:
 
 
 def markdown(rows: list[dict], floor: dict, protocol: str) -> str:
-    """The results table: the real-data floor, then one line per recipe (its seeds' mean ± standard deviation)."""
-    def scores(runs: list[dict]) -> str:
-        return " | ".join(spread([r.get(k) for r in runs], d) for k, d in FORMATS.items())
+    """The results tables: the real-data floor, then one line per recipe (its seeds' mean ± standard deviation); the
+    headline scores first, then the ones that explain them (fidelity, diversity, classes)."""
+    def scores(runs: list[dict], columns: dict) -> str:
+        return " | ".join(spread([r.get(k) for r in runs], digits) for k, (_, digits) in columns.items())
 
+    def header(first: str, columns: dict) -> list[str]:
+        names = [first, *(name for name, _ in columns.values())]
+        return ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+
+    recipes = {name: [r for r in rows if r["recipe"] == name] for name in dict.fromkeys(r["recipe"] for r in rows)}
+
+    def label(runs: list[dict]) -> str:
+        return f"`{runs[0]['recipe']}`" + ("" if runs[0]["budget"] == "config" else f" ({runs[0]['budget']})")
+
+    floor_label = "real MNIST training images (the floor)"
     lines = [f"Protocol: {protocol}. Lower FID and KID are better, higher IS and cond_acc; with several seeds, "
              "mean ± standard deviation over the seeds.", "",
-             "| recipe | seeds | epochs | generator steps | time (min) | best epoch | FID | IS | KID | cond_acc |",
-             "|---|---|---|---|---|---|---|---|---|---|",
-             f"| real MNIST training images (the floor) | | | | | | {scores([floor])} |"]
-    for name in dict.fromkeys(r["recipe"] for r in rows):
-        runs = [r for r in rows if r["recipe"] == name]
-        budget = "" if runs[0]["budget"] == "config" else f" ({runs[0]['budget']})"
-        lines.append(f"| `{name}`{budget} | {len(runs)} | {spread([r['epochs'] for r in runs], 1)} "
+             *header("recipe | seeds | epochs | generator steps | time (min) | best epoch", QUALITY),
+             f"| {floor_label} | | | | | | {scores([floor], QUALITY)} |"]
+    shipping = any(r.get("shipped") for r in rows)
+    if shipping:  # which generator gan_lightning.pretrained ships, and its own FID
+        lines[2:4] = [lines[2] + " shipped as |", lines[3] + "---|"]
+        lines[4] += " |"
+    for runs in recipes.values():
+        shipped = next((r["shipped"] for r in runs if r.get("shipped")), None)
+        ships = (f" `pretrained(\"{shipped['name']}\")`: seed {shipped['seed']}, FID {shipped['fid']:.3f}, "
+                 f"{shipped['megabytes']:.2f} MB |" if shipped else " |") if shipping else ""
+        lines.append(f"| {label(runs)} | {len(runs)} | {spread([r['epochs'] for r in runs], 1)} "
                      f"| {spread([r['generator_steps'] for r in runs], 0)} "
                      f"| {spread([r['seconds'] / 60 for r in runs], 1)} "
-                     f"| {spread([r['best_epoch'] for r in runs], 1)} | {scores(runs)} |")
+                     f"| {spread([r['best_epoch'] for r in runs], 1)} | {scores(runs, QUALITY)} |{ships}")
+    lines += ["", "What the scores are made of, on the same samples: precision (samples inside the real images' "
+              "manifold: fidelity), recall (real images inside the samples' manifold: diversity), density (about 1 "
+              "for real data) and coverage, all higher is better; classes: of the 10 digits, those drawn at least a "
+              "tenth as often as in the data; class KL: KL divergence of the samples' class shares from the data's "
+              "(0 is best).", "", *header("recipe", EXPLAINED), f"| {floor_label} | {scores([floor], EXPLAINED)} |"]
+    lines += [f"| {label(runs)} | {scores(runs, EXPLAINED)} |" for runs in recipes.values()]
     return "\n".join(lines) + "\n"
 
 
@@ -67,15 +93,16 @@ def write_tables(out: Path, rows: list[dict], table: str) -> None:
         tmp.write_text(table)
 
 
-def replace_table(readme: Path, table: str) -> None:
-    """Put ``table`` between the results markers of a Markdown file, leaving the rest of it as it was."""
+def replace_table(readme: Path, table: str, begin: str = BEGIN, end: str = END) -> None:
+    """Put ``table`` between the markers ``begin`` and ``end`` of a Markdown file (the results table's by default),
+    leaving the rest of it as it was."""
     text = readme.read_text(encoding="utf-8")
-    if BEGIN not in text or END not in text:
-        raise GANLightningError(f"{readme} has no results table markers: put the lines {BEGIN} and {END} "
-                                "where the table goes.")
-    head, rest = text.split(BEGIN, 1)
+    if begin not in text or end not in text:
+        raise GANLightningError(f"{readme} has no table markers: put the lines {begin} and {end} where the table "
+                                "goes.")
+    head, rest = text.split(begin, 1)
     with atomic_write(readme) as tmp:
-        tmp.write_text(f"{head}{BEGIN}\n{table}{END}{rest.split(END, 1)[1]}", encoding="utf-8")
+        tmp.write_text(f"{head}{begin}\n{table}{end}{rest.split(end, 1)[1]}", encoding="utf-8")
 
 
 def write_grid(model: GAN, path: Path) -> None:
@@ -122,4 +149,83 @@ def plot_curves(rows: Sequence[dict], floor: dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path) as tmp:
         fig.savefig(tmp, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+
+
+def plot_modes(shares: dict[str, tuple[list[float], list[float]]], path: Path) -> None:
+    """One bar chart per recipe: the share of each class among its samples (by the backbone's classifier) beside the
+    real data's, for the mode histogram of a report."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if not shares:
+        return
+    columns = min(4, len(shares))
+    rows = -(-len(shares) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.4 * rows), squeeze=False, sharey=True)
+    for ax, (name, (fake, real)) in zip(axes.flat, shares.items()):
+        classes = range(len(fake))
+        ax.bar([c - 0.2 for c in classes], real, width=0.4, color="lightgray", label="real data")
+        ax.bar([c + 0.2 for c in classes], fake, width=0.4, color="C0", label="samples")
+        ax.set_title(name, fontsize=9)
+        ax.set_xticks(list(classes))
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(shares):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=7)
+    fig.supylabel("share of the images")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path) as tmp:
+        fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+
+
+TRUNCATION = {"fid": ("FID", 3), "is": ("IS", 2), "cond_acc": ("cond_acc", 4), "precision": ("precision", 3),
+              "recall": ("recall", 3), "coverage": ("coverage", 3)}
+
+
+def truncation_table(rows: list[dict], protocol: str, checkpoints: dict[str, str]) -> str:
+    """The truncation trade-off (rows of ``scripts/truncation.py``): one line per recipe and psi."""
+    columns = {k: v for k, v in TRUNCATION.items() if any(k in row for row in rows)}
+    used = ", ".join(f"{name}: `{path}`" for name, path in checkpoints.items())
+    lines = [f"Protocol: {protocol}. Checkpoints: {used}.", "",
+             "| recipe | psi | " + " | ".join(name for name, _ in columns.values()) + " |",
+             "|---|---|" + "---|" * len(columns)]
+    for row in rows:
+        values = " | ".join(spread([row.get(key)], digits) for key, (_, digits) in columns.items())
+        lines.append(f"| `{row['recipe']}` | {row['psi']:g} | {values} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_truncation(rows: list[dict], path: Path) -> None:
+    """FID, IS, and precision/recall/coverage against psi, one line per recipe."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+    recipes = list(dict.fromkeys(row["recipe"] for row in rows))
+    for color, recipe in enumerate(recipes):
+        runs = sorted((row for row in rows if row["recipe"] == recipe), key=lambda row: row["psi"])
+        psi = [row["psi"] for row in runs]
+        axes[0].plot(psi, [row["fid"] for row in runs], "o-", color=f"C{color}", label=recipe)
+        axes[1].plot(psi, [row["is"] for row in runs], "o-", color=f"C{color}", label=recipe)
+        for key, style in (("precision", "o-"), ("recall", "s--"), ("coverage", "^:")):
+            axes[2].plot(psi, [row[key] for row in runs], style, color=f"C{color}", label=f"{recipe} {key}")
+    for ax, title in zip(axes, ("FID (lower is better)", "IS (higher is better)",
+                                "precision o, recall s, coverage ^")):
+        ax.set_xlabel("truncation psi (1 = none)")
+        ax.invert_xaxis()  # more truncation to the right
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    axes[2].legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path) as tmp:
+        fig.savefig(tmp, dpi=100)
     plt.close(fig)

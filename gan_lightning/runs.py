@@ -2,6 +2,7 @@
 ModelCheckpoint recorded it, how far it trained, and the curves its quality callbacks kept. Also where runs
 trained (the machine), for protocols."""
 
+import csv
 import os
 import platform
 from dataclasses import dataclass, field
@@ -66,3 +67,16 @@ def machine() -> str:
         return f"{torch.cuda.get_device_name(0)}, torch {torch.__version__}"
     cpu = platform.processor() or platform.machine()
     return f"{cpu}, {os.cpu_count()} CPU cores, no GPU, torch {torch.__version__}"
+
+
+def reproduced_checkpoint(results: Path, recipe: str) -> str:
+    """The checkpoint ``scripts/reproduce.py`` scored for ``recipe``'s first seed, from its ``results.csv`` (the
+    path as written there, relative to where reproduce.py ran)."""
+    if not Path(results).is_file():
+        raise GANLightningError(f"{results} does not exist: run scripts/reproduce.py first (make reproduce).")
+    with open(results, newline="") as f:
+        row = next((r for r in csv.DictReader(f) if r.get("recipe") == recipe), None)
+    if row is None:
+        raise GANLightningError(f"{results} has no run of {recipe}: run scripts/reproduce.py with it or choose "
+                                "another recipe.")
+    return row["checkpoint"]

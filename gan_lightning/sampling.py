@@ -31,11 +31,11 @@ def default_grid_size(model: GAN) -> int:
     return 10 * model.grid_rows or 64
 
 
-def sample_grid(model: GAN, num: int, nrow: int = 8, label: Optional[int] = None,
-                seed: int = 0) -> tuple[Tensor, int]:
-    """A (3, H, W) grid in [0, 1] of ``num`` samples drawn from seeded noise, and its images per row:
-    conditional models draw one row per class (0 at the top) unless ``label`` picks one class, InfoGAN one row
-    per code when ``num`` is a multiple of the number of codes."""
+def sample_grid(model: GAN, num: int, nrow: int = 8, label: Optional[int] = None, seed: int = 0,
+                truncation: float = 1.0) -> tuple[Tensor, int]:
+    """A (3, H, W) grid in [0, 1] of ``num`` samples drawn from seeded noise (scaled by ``truncation``), and its
+    images per row: conditional models draw one row per class (0 at the top) unless ``label`` picks one class,
+    InfoGAN one row per code when ``num`` is a multiple of the number of codes."""
     if num < 1 or nrow < 1:
         raise GANLightningError(f"num={num}, nrow={nrow}: ask for at least one image and one per row.")
     labels = None if label is None else class_labels(model, label, num)
@@ -47,7 +47,7 @@ def sample_grid(model: GAN, num: int, nrow: int = 8, label: Optional[int] = None
     if label is None and model.grid_rows and num % model.grid_rows == 0:
         columns = num // model.grid_rows
         z, labels = model.grid_inputs(z, columns)
-    images = model.sample(num, labels=labels, z=z)
+    images = model.sample(num, labels=labels, z=z, truncation=truncation)
     return make_grid(images.cpu(), nrow=columns, normalize=True, value_range=(-1, 1), pad_value=1.0), columns
 
 

@@ -22,6 +22,7 @@ from gan_lightning.data import MNISTDataModule
 from gan_lightning.errors import GANLightningError
 from gan_lightning.metrics import BACKBONES, METRICS, MetricSettings, get_backbone, reference_features
 from gan_lightning.metrics.evaluation import real_floor_features, score_features, score_model
+from gan_lightning.metrics.protocol import Protocol
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -46,6 +47,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--kid-subset-size", type=int, default=1000, help="KID subset size (default: 1000)")
     parser.add_argument("--is-splits", type=int, default=10, help="Inception Score splits (default: 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the noise, labels and KID/IS subsets")
+    parser.add_argument("--truncation", type=float, default=1.0, help="truncation psi of the samples: the noise is "
+                                                                      "scaled by it (default: 1, none)")
     parser.add_argument("--cache-dir", help="reference-feature cache (default: $GAN_LIGHTNING_CACHE or "
                                             "~/.cache/gan_lightning)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
@@ -60,20 +63,18 @@ def formatted(values: dict[str, float]) -> dict[str, str]:
     """The scores as printed: means with their spread over IS splits and KID subsets."""
     out = {}
     for name, value in values.items():
-        if name == "fid":
-            out[name] = f"{value:.4f}"
-        elif name in ("is", "kid"):
-            digits = 4 if name == "is" else 6
-            out[name] = f"{value:.{digits}f} ± {values[name + '_std']:.{digits}f}"
-        elif name == "cond_acc":
-            out[name] = f"{value:.4f}"
+        if name.endswith("_std"):
+            continue
+        digits = 6 if name == "kid" else 0 if name == "modes" else 4
+        out[name] = f"{value:.{digits}f}" + (f" ± {values[name + '_std']:.{digits}f}" if name + "_std" in values
+                                             else "")
     return out
 
 
-def report(title: str, protocol: str, values: dict[str, str], seconds: float) -> None:
-    print(f"{title}\n  protocol: {protocol} ({seconds:.1f} s)")
+def report(title: str, protocol: Protocol, values: dict[str, str], seconds: float) -> None:
+    print(f"{title}\n  protocol: {protocol.line()} ({seconds:.1f} s)")
     for name, value in values.items():
-        print(f"  {name:<9}{value}")
+        print(f"  {name:<11}{value}")
 
 
 def main(argv=None) -> None:
@@ -90,22 +91,28 @@ def main(argv=None) -> None:
     ref_images, _ = data.split(split)
     real = reference_features(backbone, ref_images, data.name, split, args.cache_dir, args.batch_size)
     shape = "x".join(map(str, data.img_shape))
-    reference = f"{len(ref_images)} {data.name} {split} images at {shape}, {backbone.name} backbone ({backbone.key})"
-    print(f"reference features: {reference}, {time.time() - start:.1f} s (cached after the first time)")
+
+    def protocol(count: int, sampling: str) -> Protocol:
+        return Protocol(backbone.name, backbone.weights_hash[:16], backbone.resize, count, len(ref_images),
+                        f"{data.name} {split}", shape, sampling)
+
+    print(f"reference features: {len(ref_images)} {data.name} {split} images at {shape}, {backbone.name} backbone "
+          f"({backbone.key}), {time.time() - start:.1f} s (cached after the first time)")
     if model is not None:
         start = time.time()
         values = formatted(score_model(model, backbone, real, args.num_samples, args.batch_size, args.metrics,
-                                       settings))
+                                       settings, args.truncation))
         if "is" in args.metrics and "is" not in values:
             values["is"] = f"n/a ({args.backbone} gives no logits)"
-        protocol = f"{args.num_samples} samples (seed {args.seed}, {model.sampling_protocol}) vs {reference}"
-        report(f"{type(model).__name__} {args.checkpoint}", protocol, values, time.time() - start)
+        sampling = f"{model.sampling_protocol}, truncation {args.truncation}, noise seed {args.seed}"
+        report(f"{type(model).__name__} {args.checkpoint}", protocol(args.num_samples, sampling), values,
+               time.time() - start)
     if args.real_floor:
         start = time.time()
         floor = real_floor_features(data, backbone, args.num_samples, args.seed, args.cache_dir, args.batch_size)
-        protocol = f"{len(floor)} real {data.name} train images (seed {args.seed}) vs {reference}"
         values = score_features(floor, real, backbone, args.metrics, settings)
-        report("real-data floor", protocol, formatted(values), time.time() - start)
+        report("real-data floor", protocol(len(floor), f"real {data.name} train images, seed {args.seed}"),
+               formatted(values), time.time() - start)
 
 
 if __name__ == "__main__":

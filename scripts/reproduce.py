@@ -39,9 +39,23 @@ from gan_lightning.checkpoints import load_model
 from gan_lightning.cli import build_cli
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.errors import GANLightningError
+from gan_lightning.hub import pretrained, record_scores, ship
 from gan_lightning.metrics import MetricSettings, get_backbone, reference_features
 from gan_lightning.metrics.evaluation import real_floor_features, score_features, score_model
-from gan_lightning.report import BEGIN, COLUMNS, END, markdown, plot_curves, replace_table, write_grid, write_tables
+from gan_lightning.metrics.features import generated_features
+from gan_lightning.metrics.neighbours import class_shares
+from gan_lightning.metrics.protocol import Protocol
+from gan_lightning.report import (
+    BEGIN,
+    COLUMNS,
+    END,
+    markdown,
+    plot_curves,
+    plot_modes,
+    replace_table,
+    write_grid,
+    write_tables,
+)
 from gan_lightning.runs import machine, summarize
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fit-args", default="", help="extra arguments for every `gan-lightning fit`, as one "
                                                        "string, e.g. \"--trainer.accelerator cpu\"")
     parser.add_argument("--retrain", action="store_true", help="train every run again, even when finished")
+    parser.add_argument("--ship", nargs="+", default=[], metavar="RECIPE",
+                        help="write the generators of these recipes' first seeds into --ship-dir, for "
+                             "gan_lightning.pretrained (half precision when its scores hold)")
+    parser.add_argument("--ship-dir", default=str(ROOT / "gan_lightning" / "weights"),
+                        help="where --ship writes (default: the package's gan_lightning/weights/)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
                         help="where to score (default: cuda when available)")
     return parser
@@ -182,18 +201,54 @@ def run_one(args, recipe: tuple, seed: int, first: bool, backbone, real, grids: 
     seconds = train(command, run)
     summary = summarize(run)
     model = load_model(summary.best_checkpoint, map_location=args.device)
-    scores = score_model(model, backbone, real, args.num_samples,
-                         settings=MetricSettings(kid_subset_size=args.kid_subset_size))
+    fake = generated_features(model, backbone, args.num_samples).to("cpu")
+    scores = score_features(fake, real, backbone, settings=MetricSettings(kid_subset_size=args.kid_subset_size))
     print(f"{name} seed {seed}: {summary.best_checkpoint.name} ({model.sampling_protocol}) "
           + ", ".join(f"{k} {v:.4g}" for k, v in scores.items()), flush=True)
     if first:  # the grid of the recipe's first seed
         write_grid(model, grids / f"{name}.png")
+    protocol = Protocol(backbone.name, backbone.weights_hash[:16], backbone.resize, args.num_samples, len(real),
+                        "mnist test", "1x28x28", f"{model.sampling_protocol}, truncation 1.0, noise seed 0")
     row = {"recipe": name, "seed": seed, "budget": budget or "config", "epochs": summary.epochs,
            "generator_steps": summary.generator_steps, "seconds": round(seconds, 1), "best_epoch": summary.best_epoch,
-           **scores, "checkpoint": str(summary.best_checkpoint)}
+           **scores, "checkpoint": str(summary.best_checkpoint), **protocol.as_dict(),
+           "class_shares": class_shares(fake.logits, backbone.num_classes).tolist()}
     (run / "result.json").write_text(json.dumps({"settings": settings, "row": row, "curves": summary.curves},
                                                 indent=1))
     return {**row, "curves": summary.curves}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Shipped generators
+# ---------------------------------------------------------------------------------------------------------
+
+
+def holds(scores: dict[str, float], row: dict) -> bool:
+    """Whether a shipped generator's scores are its checkpoint's: FID within 2% (or 0.01), IS within 0.02 and
+    cond_acc within 0.002."""
+    return (abs(scores["fid"] - row["fid"]) <= max(0.01, 0.02 * row["fid"])
+            and abs(scores["is"] - row["is"]) <= 0.02
+            and abs(scores.get("cond_acc", 0.0) - (row.get("cond_acc") or 0.0)) <= 0.002)
+
+
+def ship_generator(args, row: dict, backbone, real) -> dict:
+    """Write ``row``'s generator into --ship-dir, in half precision when that keeps its scores (:func:`holds`),
+    else in float32; score what was written and record the scores in its JSON. Returns what the table shows."""
+    name = row["recipe"]
+    for dtype in (torch.float16, torch.float32):
+        weights = ship(row["checkpoint"], name, {k: v for k, v in row.items() if k != "class_shares"}, args.ship_dir,
+                       dtype)
+        scores = score_model(pretrained(name, args.device, args.ship_dir), backbone, real, args.num_samples,
+                             settings=MetricSettings(kid_subset_size=args.kid_subset_size))
+        if holds(scores, row):
+            break
+        print(f"{name}: in {dtype} its FID is {scores['fid']:.4g} and IS {scores['is']:.4g} against "
+              f"{row['fid']:.4g} and {row['is']:.4g}: shipping float32 instead", flush=True)
+    record_scores(name, scores, args.ship_dir)
+    size = weights.stat().st_size
+    print(f"shipped {name} (seed {row['seed']}) as {weights} ({size / 1e6:.2f} MB, {dtype}): "
+          + ", ".join(f"{k} {v:.4g}" for k, v in scores.items()), flush=True)
+    return {"name": name, "seed": row["seed"], "fid": scores["fid"], "megabytes": round(size / 1e6, 2)}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -206,6 +261,10 @@ def main(argv: Optional[list[str]] = None) -> list[dict]:
     args = parser.parse_args(argv)
     try:
         recipes = [parse_recipe(spec) for spec in args.recipes]  # every recipe checked before hours of training
+        unknown = sorted(set(args.ship) - {recipe[0] for recipe in recipes})
+        if unknown:
+            raise GANLightningError(f"--ship {' '.join(unknown)}: ship only recipes of --recipes, whose runs make the "
+                                    "table.")
         for name, config, budget, seeds in recipes:
             seed = (seeds or args.seeds)[0]
             check_mnist(name, resolved_config(fit_args(args, name, config, budget, seed, Path(args.out) / "runs" / name
@@ -223,6 +282,9 @@ def main(argv: Optional[list[str]] = None) -> list[dict]:
         for i, (spec, recipe, seed, first) in enumerate(runs, start=1):
             print(f"\n[{i}/{len(runs)}] {spec}, seed {seed}", flush=True)
             rows.append(run_one(args, recipe, seed, first, backbone, real, grids))
+        for name in args.ship:
+            row = next(row for row in rows if row["recipe"] == name)  # its first seed
+            row["shipped"] = ship_generator(args, row, backbone, real)
         protocol = (f"best checkpoint of each run (lowest val/fid), {args.num_samples} samples (noise seed 0) vs "
                     f"the {len(real)} MNIST test images, mnist backbone; time is the whole `gan-lightning fit` run "
                     f"on {machine()}")
@@ -234,6 +296,10 @@ def main(argv: Optional[list[str]] = None) -> list[dict]:
         print(f"wrote {Path(args.out) / 'results.md'} and {Path(args.out) / 'results.csv'}"
               + (f", and the table of {args.readme}" if args.readme else ""))
         plot_curves(rows, floor, grids / "fid_curves.png")
+        real_shares = class_shares(real.logits, backbone.num_classes).tolist()
+        first_seeds = {row["recipe"]: row for row in reversed(rows)}  # the first seed of each recipe
+        plot_modes({name: (row["class_shares"], real_shares) for name, row in reversed(first_seeds.items())
+                    if row.get("class_shares")}, grids / "modes.png")
     except GANLightningError as err:
         print(f"reproduce.py: error: {err}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -6,6 +6,8 @@ import time
 import pytest
 import torch
 import torch.multiprocessing as mp
+import torchmetrics
+import yaml
 from ddp_metrics_worker import scores
 from dist_helpers import free_port
 from helpers import quiet_trainer, tiny_gan
@@ -15,8 +17,10 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from gan_lightning import ConditionalGAN, GANLightningError, MLPDiscriminator, MLPGenerator, MNISTDataModule
 from gan_lightning.callbacks import FID, ConditionalAccuracy, InceptionScore, SampleQuality
 from gan_lightning.callbacks import quality as quality_module
+from gan_lightning.callbacks.quality import DEFAULT_METRICS
 from gan_lightning.metrics import get_backbone
 from gan_lightning.metrics.features import generated_features
+from gan_lightning.metrics.registry import get_metrics
 
 
 def small(cls, tmp_path, **kwargs):
@@ -78,13 +82,40 @@ def test_by_default_quality_scores_what_applies_to_the_model_and_backbone(mnist_
         quiet_trainer(max_epochs=1, limit_train_batches=1, callbacks=[quality]).fit(model, data(mnist_300))
         return quality
 
-    assert fitted(tiny_gan()).keys == ["val/fid", "val/is", "val/is_std"]
+    explained = ["val/precision", "val/recall", "val/density", "val/coverage", "val/modes", "val/class_kl"]
+    assert fitted(tiny_gan()).keys == ["val/fid", "val/is", "val/is_std", *explained]
     conditional = ConditionalGAN(MLPGenerator(latent_dim=8, hidden_dims=(32,), n_classes=10),
                                  MLPDiscriminator(hidden_dims=(32,), n_classes=10))
     assert set(fitted(conditional).history[0]) == {"epoch", "minutes", "val/fid", "val/is", "val/is_std",
-                                                   "val/cond_acc"}
+                                                   "val/cond_acc", *explained}
+    without_logits = [m.name for m in get_metrics(DEFAULT_METRICS) if m.applies(has_logits=False, conditional=True)]
+    assert without_logits == ["fid", "precision_recall", "density_coverage"]  # e.g. an inception-64 backbone
     with pytest.raises(GANLightningError, match="Unknown metrics \\['fidd'\\]: choose from fid, is, kid, cond_acc"):
         SampleQuality(metrics=["fidd"])
+
+
+def test_the_protocol_is_logged_with_the_hyperparameters_and_kept_in_the_checkpoint(mnist_300, tmp_path, capsys):
+    from lightning.pytorch.loggers import CSVLogger
+
+    quality = small(SampleQuality, tmp_path, truncation=0.8)
+    checkpoint = ModelCheckpoint(dirpath=tmp_path / "ckpt")
+    trainer = quiet_trainer(max_epochs=1, limit_train_batches=1, callbacks=[quality, checkpoint],
+                            logger=CSVLogger(tmp_path, name="run"))
+    trainer.fit(tiny_gan(), data(mnist_300))
+    logged = yaml.safe_load((tmp_path / "run" / "version_0" / "hparams.yaml").read_text())
+    protocol = {key.removeprefix("SampleQuality/"): value for key, value in logged.items()
+                if key.startswith("SampleQuality/")}
+    backbone = get_backbone("mnist")
+    assert protocol == {"backbone": "mnist", "backbone_hash": backbone.weights_hash[:16], "resize": backbone.resize,
+                        "num_generated": 200, "num_real": 300, "real_split": "mnist test", "resolution": "1x28x28",
+                        "sampling": "live generator, truncation 0.8, noise seed 0", "torch": str(torch.__version__),
+                        "torchmetrics": torchmetrics.__version__}
+    assert "latent_dim" in logged  # beside the model's own hyperparameters
+    assert f"SampleQuality: fid, is, precision_recall, density_coverage, modes of 200 samples (live generator, " \
+           f"truncation 0.8, noise seed 0) vs 300 mnist test images at 1x28x28, mnist backbone " \
+           f"{backbone.weights_hash[:8]}" in capsys.readouterr().out
+    saved = torch.load(next((tmp_path / "ckpt").glob("*.ckpt")), weights_only=True)  # plain types only
+    assert next(v for k, v in saved["callbacks"].items() if k.startswith("SampleQuality"))["protocol"] == protocol
 
 
 def test_early_stopping_on_val_fid(mnist_300, tmp_path):

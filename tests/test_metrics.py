@@ -130,14 +130,29 @@ def test_too_few_samples_for_the_feature_size_is_one_sentence(mnist_features):
 
 
 def test_every_metric_is_defined_once_and_used_by_callbacks_and_scripts():
-    from gan_lightning.callbacks import FID, KID, ConditionalAccuracy, InceptionScore
+    from gan_lightning.callbacks import (
+        FID,
+        KID,
+        ClassModes,
+        ConditionalAccuracy,
+        DensityCoverage,
+        InceptionScore,
+        PrecisionRecall,
+    )
     from gan_lightning.metrics.evaluation import ALL
 
     assert tuple(METRICS) == ALL  # evaluate.py and reproduce.py score the registry's metrics
-    for callback, name in ((FID, "fid"), (KID, "kid"), (InceptionScore, "is"), (ConditionalAccuracy, "cond_acc")):
+    for callback, name in ((FID, "fid"), (KID, "kid"), (InceptionScore, "is"), (ConditionalAccuracy, "cond_acc"),
+                           (PrecisionRecall, "precision_recall"), (DensityCoverage, "density_coverage"),
+                           (ClassModes, "modes")):
         assert [m.name for m in callback().metrics] == [name]  # each callback is the registry's metric
-    assert [k for m in METRICS.values() for k in m.keys] == ["fid", "is", "is_std", "kid", "kid_std", "cond_acc"]
-    assert {m.name: m.mode for m in METRICS.values()} == {"fid": "min", "is": "max", "kid": "min", "cond_acc": "max"}
+    assert [k for m in METRICS.values() for k in m.keys] == ["fid", "is", "is_std", "kid", "kid_std", "cond_acc",
+                                                             "precision", "recall", "density", "coverage", "modes",
+                                                             "class_kl"]
+    assert {m.name: m.mode for m in METRICS.values()} == {"fid": "min", "is": "max", "kid": "min", "cond_acc": "max",
+                                                          "precision_recall": "max", "density_coverage": "max",
+                                                          "modes": "max"}
+    assert PrecisionRecall(k=4).settings.pr_k == 4 and DensityCoverage(k=7).settings.dc_k == 7
 
 
 def test_unknown_backbone_is_one_sentence():
@@ -335,3 +350,68 @@ def test_the_package_and_its_metrics_run_without_scipy():
     assert result.returncode == 0, result.stderr[-2000:]
     fid, kid, inception = map(float, result.stdout.split())
     assert fid > 0 and math.isfinite(kid) and inception >= 1
+
+
+def spread_inception_weights(path, images: torch.Tensor, out) -> str:
+    """Random InceptionV3 weights whose numbers are not degenerate: default-initialised layers shrink activations
+    until every image gives the same features and logits (IS = 1). He-initialised convolutions keep the images
+    apart, and a last layer orthogonal to the mean feature (of ``images``) spreads the logits."""
+    state = torch.load(path, weights_only=True)
+    generator = torch.Generator().manual_seed(0)
+    for name, value in state.items():
+        if name.endswith("weight") and value.dim() == 4:
+            state[name] = torch.randn(value.shape, generator=generator) * math.sqrt(2 / value[0].numel())
+    torch.save(state, out)
+    with torch.no_grad():
+        features, _ = InceptionBackbone("inception", str(out))(images)
+    mean = features.mean(0)
+    fc = state["fc.weight"] - (state["fc.weight"] @ mean)[:, None] * mean[None, :] / (mean @ mean)
+    state["fc.weight"] = 3 * fc / ((features - mean) @ fc.T).std()
+    torch.save(state, out)
+    return str(out)
+
+
+@pytest.mark.slow
+def test_inception_path_equals_torch_fidelity_calculate_metrics(inception_weights, tmp_path):
+    """FID and KID (on the 64-d layer) and IS (on the logits) of the inception backbone against torch-fidelity's own
+    `calculate_metrics` on the same uint8 images, with one KID subset of all images and one IS split so that neither
+    side's random subsets matter."""
+    from torch_fidelity import calculate_metrics
+
+    class Images(torch.utils.data.Dataset):
+        def __init__(self, images):
+            self.images = images
+
+        def __len__(self):
+            return len(self.images)
+
+        def __getitem__(self, i):
+            return self.images[i]
+
+    n = 66  # more than the 64 features
+    generator = torch.Generator().manual_seed(8)
+    real = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=generator)
+    fake = (real.float() * 0.5 + 60 * torch.rand(n, 3, 32, 32, generator=generator)).to(torch.uint8)
+    weights = spread_inception_weights(inception_weights, real[:16], tmp_path / "inception_spread.pth")
+
+    def features(name: str, images: torch.Tensor) -> Features:
+        backbone = get_backbone(name, weights)
+        with torch.no_grad():
+            feats, logits = zip(*(backbone(chunk) for chunk in images.split(33)))
+        return Features(torch.cat(feats), None if logits[0] is None else torch.cat(logits))
+
+    ours = score_features(features("inception-64", fake), features("inception-64", real),
+                          get_backbone("inception-64", weights), ["fid", "kid"],
+                          MetricSettings(kid_subsets=1, kid_subset_size=n))
+    with_logits = features("inception", fake)  # IS needs no real images
+    ours |= score_features(with_logits, with_logits, get_backbone("inception", weights), ["is"],
+                           MetricSettings(is_splits=1))
+    theirs = calculate_metrics(input1=Images(fake), input2=Images(real), cuda=False, isc=True, fid=True, kid=True,
+                               feature_extractor="inception-v3-compat", feature_layer_fid="64",
+                               feature_layer_kid="64", feature_extractor_weights_path=str(weights),
+                               kid_subsets=1, kid_subset_size=n, isc_splits=1, batch_size=33, cache=False,
+                               verbose=False, save_cpu_ram=True)
+    assert ours["fid"] > 1 and ours["is"] > 1  # numbers that can disagree
+    assert ours["fid"] == pytest.approx(theirs["frechet_inception_distance"], rel=1e-3)
+    assert ours["kid"] == pytest.approx(theirs["kernel_inception_distance_mean"], rel=1e-3)
+    assert ours["is"] == pytest.approx(theirs["inception_score_mean"], rel=1e-3)

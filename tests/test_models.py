@@ -137,6 +137,32 @@ def test_sample_is_in_range_deterministic_and_keeps_mode():
         model.sample(2, labels=torch.tensor([1, 2]))
 
 
+def test_truncation_scales_the_noise_and_psi_one_is_the_identity():
+    from gan_lightning import ConditionalGAN, InfoGAN
+
+    z = torch.randn(6, 8)
+    gan = tiny_gan()
+    assert torch.equal(gan.sample(6, z=z, truncation=1.0), gan.sample(6, z=z))
+    assert torch.equal(gan.sample(6, z=z, truncation=0.7), gan.sample(6, z=0.7 * z))
+    assert not torch.equal(gan.sample(6, z=z, truncation=0.7), gan.sample(6, z=z))
+    seen = []
+    cgan = ConditionalGAN(MLPGenerator(latent_dim=8, hidden_dims=(32,), n_classes=3),
+                          MLPDiscriminator(hidden_dims=(32,), n_classes=3))
+    info = InfoGAN(MLPGenerator(latent_dim=8, hidden_dims=(32,), n_classes=3),
+                   MLPDiscriminator(hidden_dims=(32,), aux_classes=3), num_codes=3)
+    for model in (cgan, info):
+        model.generator.register_forward_hook(lambda module, args, out: seen.append((args[0].clone(), args[1])))
+    labels = torch.tensor([0, 1, 2, 2, 1, 0])
+    cgan.sample(6, labels=labels, z=z, truncation=0.5)
+    assert torch.equal(seen[-1][0], 0.5 * z) and torch.equal(seen[-1][1], labels)  # the classes asked for
+    info.sample(6, z=z, truncation=0.5)
+    kept = torch.cat([z[:, :3], 0.5 * z[:, 3:]], dim=1)  # the entries that choose the code are not scaled
+    assert torch.equal(seen[-1][0], kept) and torch.equal(seen[-1][1], info.codes(z))
+    for psi in (0.0, -0.5):
+        with pytest.raises(GANLightningError, match=f"truncation={psi} must be > 0"):
+            gan.sample(2, truncation=psi)
+
+
 def test_latent_dim_mismatch_is_one_sentence():
     with pytest.raises(GANLightningError, match="latent_dim=64 does not match the generator's latent_dim=100"):
         GAN(MLPGenerator(), MLPDiscriminator(), latent_dim=64)

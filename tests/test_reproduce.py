@@ -6,6 +6,8 @@ import re
 import subprocess
 
 import pytest
+import torch
+import torchmetrics
 from helpers import script
 from PIL import Image
 
@@ -43,11 +45,20 @@ def test_reproduce_trains_scores_and_writes_the_table(reproduce, tmp_path, capsy
         assert float(row["fid"]) > 0 and float(row["is"]) >= 1 and row["kid"] and row["cond_acc"] == ""
         assert row["checkpoint"].endswith(".ckpt") and (tmp_path / row["checkpoint"]).is_file()
         assert row["generator_steps"] == "2" and float(row["seconds"]) > 0
+        assert all(0 <= float(row[key]) <= 1 for key in ("precision", "recall", "coverage"))
+        assert float(row["density"]) >= 0 and 1 <= int(float(row["modes"])) <= 10 and float(row["class_kl"]) >= 0
+        # the protocol of every row's numbers
+        assert (row["backbone"], row["resize"][:4], row["num_generated"], row["num_real"], row["real_split"],
+                row["resolution"]) == ("mnist", "none", "200", "300", "mnist test", "1x28x28")
+        assert re.fullmatch("[0-9a-f]{16}", row["backbone_hash"]) and "truncation 1.0" in row["sampling"]
+        assert (row["torch"], row["torchmetrics"]) == (str(torch.__version__), torchmetrics.__version__)
     assert rows[0]["fid"] != rows[1]["fid"]  # the seeds differ
 
     table = (tmp_path / "out" / "results.md").read_text()
     header = "| recipe | seeds | epochs | generator steps | time (min) | best epoch | FID | IS | KID | cond_acc |"
     assert header in table and "| real MNIST training images (the floor) |" in table
+    assert "| recipe | precision | recall | density | coverage | classes | class KL |" in table
+    assert re.search(r"\n\| `gan` \(1e\)( \| [0-9.]+( ± [0-9.]+)?){6} \|\n", table)
     gan_row = next(line for line in table.splitlines() if line.startswith("| `gan` (1e) | 2 | 1 | 2 | "))
     assert gan_row.count(" ± ") >= 3  # FID, IS and KID spread over the two seeds
     text = readme.read_text()
@@ -56,6 +67,7 @@ def test_reproduce_trains_scores_and_writes_the_table(reproduce, tmp_path, capsy
     minutes, fid = rows[0]["curves"]["val/fid"][0]  # the FID callback's one evaluation, with its time
     assert 0 < minutes < 5 and fid == pytest.approx(float(saved[0]["fid"]), rel=1e-4)
     assert Image.open(tmp_path / "docs" / "fid_curves.png").size[0] > 300
+    assert Image.open(tmp_path / "docs" / "modes.png").size[0] > 200  # the class histogram of each recipe
 
     def no_training(*args, **kwargs):
         raise AssertionError("a finished run was trained again")
@@ -64,6 +76,22 @@ def test_reproduce_trains_scores_and_writes_the_table(reproduce, tmp_path, capsy
     assert run("--docs", "docs2") == rows
     assert "reusing the finished run" in capsys.readouterr().out
     assert (tmp_path / "docs2" / "gan.png").read_bytes() == (tmp_path / "docs" / "gan.png").read_bytes()
+
+
+@pytest.mark.slow
+def test_reproduce_ships_the_first_seeds_generator_and_says_so_in_the_table(reproduce, tmp_path, capsys):
+    from gan_lightning.hub import describe, pretrained
+
+    run, functions, readme = reproduce
+    rows = run("--ship", "gan", "--ship-dir", str(tmp_path / "shipped"))
+    info = describe("gan", tmp_path / "shipped")
+    assert info["results_row"]["seed"] == 1 and info["results_row"]["fid"] == rows[0]["fid"]
+    assert info["weights"]["dtype"] in ("float16", "float32") and set(info["scores"]) >= {"fid", "is"}
+    assert pretrained("gan", directory=tmp_path / "shipped").sample(2).shape == (2, 1, 28, 28)
+    size = (tmp_path / "shipped" / "gan.safetensors").stat().st_size / 1e6
+    assert f'| `pretrained("gan")`: seed 1, FID {info["scores"]["fid"]:.3f}, {size:.2f} MB |' in readme.read_text()
+    assert "shipped as |" in readme.read_text()
+    assert "shipped gan (seed 1) as" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("spec, match", [("nope", "No config"), ("gan:12", "write epochs as 10e or minutes as 12m"),

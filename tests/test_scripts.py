@@ -1,10 +1,10 @@
-"""The scripts on checkpoints and logs of tiny `gan-lightning fit` runs: sample.py, interpolate.py, plot_metrics.py,
-evaluate.py (the FID-tracked recipe end to end), benchmark.py; reproduce.py has its own file.
+"""The scripts on checkpoints and logs of tiny `gan-lightning fit` runs: interpolate.py, plot_metrics.py,
+evaluate.py (the FID-tracked recipe end to end), truncation.py, nearest_neighbors.py, benchmark.py,
+export_images.py and train_classifier.py; reproduce.py has its own file.
 
 Pixel sizes follow torchvision's make_grid: n images of 28 pixels with 2-pixel padding span ``n * 30 + 2``.
 """
 
-import os
 import re
 import subprocess
 import sys
@@ -53,55 +53,6 @@ def test_help_explains_usage(name, capsys):
     out = capsys.readouterr().out
     assert info.value.code == 0 and out.startswith("usage:")
     assert f"python scripts/{name}" in out  # a usage example
-
-
-def test_sample_runs_as_a_command_from_another_folder(tiny_runs, tmp_path):
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    ckpt = tiny_runs["gan"] / "checkpoints" / "last.ckpt"
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "sample.py"), str(ckpt), "--out", "grid.png"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
-    assert "wrote grid.png: 64 images in 8 rows" in done.stdout
-    assert Image.open(tmp_path / "grid.png").size == (span(8), span(8))
-
-
-# ---------------------------------------------------------------------------------------------------------
-# sample.py
-# ---------------------------------------------------------------------------------------------------------
-
-
-def test_sample_grid_layout_and_seed(tiny_runs, tmp_path):
-    run = script("sample.py")["main"]
-    ckpt = str(tiny_runs["gan"] / "checkpoints" / "last.ckpt")
-    run([ckpt, "--num", "12", "--nrow", "4", "--out", str(tmp_path / "a.png")])
-    run([ckpt, "--num", "12", "--nrow", "4", "--out", str(tmp_path / "b.png")])
-    run([ckpt, "--num", "12", "--nrow", "4", "--seed", "1", "--out", str(tmp_path / "c.png")])
-    assert Image.open(tmp_path / "a.png").size == (span(4), span(3))
-    assert np.array_equal(pixels(tmp_path / "a.png"), pixels(tmp_path / "b.png"))  # same seed, same images
-    assert not np.array_equal(pixels(tmp_path / "a.png"), pixels(tmp_path / "c.png"))
-
-
-def test_conditional_sample_has_one_row_per_digit(tiny_runs, tmp_path):
-    run = script("sample.py")["main"]
-    ckpt = str(tiny_runs["cgan"] / "checkpoints" / "last.ckpt")
-    run([ckpt, "--out", str(tmp_path / "all.png")])
-    run([ckpt, "--digit", "0", "--num", "10", "--nrow", "10", "--out", str(tmp_path / "zeros.png")])
-    run([ckpt, "--digit", "1", "--num", "10", "--nrow", "10", "--out", str(tmp_path / "ones.png")])
-    grid, zeros, ones = (pixels(tmp_path / f) for f in ("all.png", "zeros.png", "ones.png"))
-    assert grid.shape == (span(10), span(10)) and zeros.shape == (span(1), span(10))
-    # The grid's noise is drawn in row order from the same seed: its first row is the ten 0s drawn alone,
-    # and the same noise with label 1 gives other images.
-    assert np.array_equal(grid[: span(1)], zeros)
-    assert not np.array_equal(zeros, ones)
-
-
-def test_sample_rejects_what_the_model_cannot_do(tiny_runs, capsys):
-    run = script("sample.py")["main"]
-    gan, cgan = (str(tiny_runs[k] / "checkpoints" / "last.ckpt") for k in ("gan", "cgan"))
-    assert "(--digit) needs a conditional model" in usage_error(capsys, run, [gan, "--digit", "3"])
-    assert "the model knows classes 0 to 9" in usage_error(capsys, run, [cgan, "--digit", "10"])
-    assert "multiple of 10" in usage_error(capsys, run, [cgan, "--num", "15"])
-    assert "at least one image" in usage_error(capsys, run, [gan, "--num", "0"])
-    assert "No checkpoint at" in usage_error(capsys, run, ["missing.ckpt"])
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -211,11 +162,12 @@ def test_scripts_look_for_mnist_in_data_by_default(name, capsys):
     assert "(default: data" in out and "../" not in out
 
 
-@pytest.mark.parametrize("name", ["sample.py", "interpolate.py"])
+@pytest.mark.parametrize("name", ["interpolate.py", "export.py", "nearest_neighbors.py"])
 def test_a_file_that_is_not_a_checkpoint_is_a_usage_error(name, tmp_path, capsys):
     junk = tmp_path / "junk.ckpt"
     junk.write_text("not a checkpoint\n")
-    err = usage_error(capsys, script(name)["main"], [str(junk)])
+    err = usage_error(capsys, script(name)["main"], [str(junk), *(["--out", str(tmp_path / "g.onnx")]
+                                                                  if name == "export.py" else [])])
     assert f": error: {junk} is not a checkpoint" in err.strip().splitlines()[-1]  # prog is pytest in-process
 
 
@@ -268,11 +220,18 @@ def test_gan_config_keeps_the_best_fid_checkpoint_and_evaluate_reproduces_it(mni
     script("evaluate.py")["main"]([str(best_ckpt), "--data-dir", str(mnist_300), "--num-samples", "200",
                                    "--kid-subset-size", "100", "--real-floor"])
     out = capsys.readouterr().out
-    assert "protocol: 200 samples (seed 0, live generator) vs 300 mnist test images at 1x28x28, mnist backbone" in out
+    assert re.search(r"protocol: 200 samples \(live generator, truncation 1.0, noise seed 0\) vs 300 mnist test "
+                     r"images at 1x28x28, mnist backbone [0-9a-f]{8} \(resize: none: .*\); torch 2\.\S+, "
+                     r"torchmetrics 1\.",
+                     out)
     printed = float(re.search(r"GAN .*\n.*\n  fid\s+([0-9.]+)", out).group(1))
     assert printed == pytest.approx(fids[best], rel=1e-4)  # the checkpoint's own number, rescored
-    assert re.search(r"real-data floor\n  protocol: 200 real mnist train images .*\n  fid\s+[0-9.]+\n  is\s+[0-9.]+ ± "
-                     r"[0-9.]+\n  kid\s+-?[0-9.]+ ± [0-9.]+\n  cond_acc\s+[0-9.]+", out)
+    explained = (r"\n  precision\s+[0-9.]+\n  recall\s+[0-9.]+\n  density\s+[0-9.]+\n  coverage\s+[0-9.]+\n"
+                 r"  modes\s+\d+\n")
+    assert re.search(r"  kid\s+-?[0-9.]+ ± [0-9.]+" + explained + r"  class_kl\s+[0-9.]+\n", out)
+    assert re.search(r"real-data floor\n  protocol: 200 samples \(real mnist train images, seed 0\) vs 300 mnist test "
+                     r".*\n  fid\s+[0-9.]+\n  is\s+[0-9.]+ ± [0-9.]+\n  kid\s+-?[0-9.]+ ± [0-9.]+\n  cond_acc\s+[0-9.]+"
+                     + explained, out)
 
 
 def test_evaluate_reloads_a_conditional_gan_and_reports_conditional_accuracy(mnist_300, tmp_path, monkeypatch,
@@ -290,6 +249,83 @@ def test_evaluate_reloads_a_conditional_gan_and_reports_conditional_accuracy(mni
     out = capsys.readouterr().out
     assert out.splitlines()[1].startswith("ConditionalGAN ")
     assert re.search(r"\n  fid\s+[0-9.]+\n  cond_acc\s+0\.[0-9]{4}\n", out)
+    script("evaluate.py")["main"]([str(last), "--data-dir", str(mnist_300), "--num-samples", "200",
+                                   "--metrics", "fid", "--truncation", "0.5"])
+    truncated = capsys.readouterr().out
+    assert "(live generator, truncation 0.5, noise seed 0)" in truncated
+    fid = float(re.search(r"  fid\s+([0-9.]+)", out).group(1))
+    assert float(re.search(r"  fid\s+([0-9.]+)", truncated).group(1)) != fid
+
+
+# ---------------------------------------------------------------------------------------------------------
+# truncation.py and nearest_neighbors.py
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_truncation_scores_each_psi_and_writes_the_table_and_plot(tiny_runs, fake_mnist, tmp_path):
+    from gan_lightning.checkpoints import load_model
+    from gan_lightning.data import MNISTDataModule
+    from gan_lightning.metrics import get_backbone, reference_features
+    from gan_lightning.metrics.evaluation import score_model
+
+    functions = script("truncation.py")
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{functions['BEGIN']}\nold\n{functions['END']}\nafter\n")
+    gan, cgan = (str(tiny_runs[k] / "checkpoints" / "last.ckpt") for k in ("gan", "cgan"))
+    rows = functions["main"]([f"tiny={gan}", f"tiny_c={cgan}", "--psi", "1", "0.5", "--num-samples", "200",
+                              "--data-dir", str(fake_mnist), "--plot", str(tmp_path / "t.png"),
+                              "--readme", str(readme)])
+    assert [(r["recipe"], r["psi"]) for r in rows] == [("tiny", 1.0), ("tiny", 0.5), ("tiny_c", 1.0), ("tiny_c", 0.5)]
+    backbone = get_backbone("mnist")
+    real = reference_features(backbone, MNISTDataModule(fake_mnist, download=False).split("test")[0], "mnist",
+                              "test")
+    for row in rows[:2]:  # the numbers evaluate.py gives at that psi
+        expected = score_model(load_model(gan), backbone, real, 200, metrics=functions["METRICS"],
+                               truncation=row["psi"])
+        assert {k: row[k] for k in expected} == pytest.approx(expected, rel=1e-9)
+    assert rows[0]["fid"] != rows[1]["fid"] and "cond_acc" in rows[2] and "cond_acc" not in rows[0]
+    text = readme.read_text()
+    assert "| recipe | psi | FID | IS | cond_acc | precision | recall | coverage |" in text and "old" not in text
+    assert re.search(r"\| `tiny_c` \| 0.5 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|", text)
+    assert text.startswith("intro\n") and text.endswith("after\n") and Image.open(tmp_path / "t.png").size[0] > 600
+
+
+def test_truncation_rejects_bad_requests(tiny_runs, tmp_path, capsys):
+    run = script("truncation.py")["main"]
+    assert "give NAME=CHECKPOINT pairs, --results, or both" in usage_error(capsys, run, [])
+    assert "every psi must be > 0" in usage_error(capsys, run, ["a=b.ckpt", "--psi", "1", "0"])
+    assert "is not NAME=CHECKPOINT" in usage_error(capsys, run, ["b.ckpt"])
+    assert "run scripts/reproduce.py first" in usage_error(capsys, run, ["--results", str(tmp_path / "no.csv")])
+
+
+def test_nearest_neighbours_are_the_closest_training_images_in_feature_space(tiny_runs, fake_mnist, tmp_path,
+                                                                             capsys):
+    from gan_lightning.data import MNISTDataModule
+    from gan_lightning.metrics import get_backbone
+
+    ckpt = str(tiny_runs["gan"] / "checkpoints" / "last.ckpt")
+    script("nearest_neighbors.py")["main"]([ckpt, "--num", "3", "--k", "4", "--data-dir", str(fake_mnist),
+                                            "--out", str(tmp_path / "nn.png")])
+    out = capsys.readouterr().out
+    grid = pixels(tmp_path / "nn.png")
+    assert grid.shape == (span(3), span(6))  # each row: the sample, a blank, its 4 neighbours
+    train = MNISTDataModule(fake_mnist, download=False).split("train")[0]
+    backbone = get_backbone("mnist")
+    with torch.no_grad():
+        train_features, _ = backbone(train)
+    for row, line in enumerate(re.findall(r"sample \d+: nearest training images \[(.*)\] at feature distances (.*)",
+                                          out)):
+        indices, distances = [int(i) for i in line[0].split(", ")], [float(d) for d in line[1].split(", ")]
+        assert distances == sorted(distances)
+        for j, index in enumerate(indices):  # the pictures are the training images named
+            image = grid[2 + 30 * row: 30 + 30 * row, 2 + 30 * (j + 2): 30 + 30 * (j + 2)]
+            assert np.array_equal(image, train[index, 0].numpy())
+        sample = grid[2 + 30 * row: 30 + 30 * row, 2:30]
+        with torch.no_grad():
+            features, _ = backbone(torch.from_numpy(sample.copy())[None, None])
+        nearest = torch.cdist(features, train_features)[0].topk(4, largest=False)
+        assert nearest.indices.tolist() == indices  # the nearest, by the backbone's features of the sample shown
+    assert "median distance from a training image to its nearest neighbour" in out
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Sample-quality callbacks: ``SampleQuality`` scores several metrics on one set of generated samples per
-evaluation; ``FID``, ``KID``, ``InceptionScore`` and ``ConditionalAccuracy`` are the same callback with one metric.
+evaluation; ``FID``, ``KID``, ``InceptionScore``, ``ConditionalAccuracy``, ``PrecisionRecall``,
+``DensityCoverage`` and ``ClassModes`` are the same callback with one metric.
 
 Each evaluates at the end of every ``every_n_epochs``-th training epoch (there is no validation loop) and logs
 ``val/<value>`` (``val/fid``, ``val/is``, ...). Lightning runs ModelCheckpoint and EarlyStopping after the other
@@ -16,9 +17,10 @@ from torch import Tensor
 from gan_lightning.errors import GANLightningError
 from gan_lightning.metrics.backbones import Backbone, check_backbone, get_backbone
 from gan_lightning.metrics.features import dataset_name, generated_features, reference_features
+from gan_lightning.metrics.protocol import Protocol
 from gan_lightning.metrics.registry import Counts, Metric, MetricSettings, get_metrics, score
 
-DEFAULT_METRICS = ("fid", "is", "cond_acc")
+DEFAULT_METRICS = ("fid", "is", "precision_recall", "density_coverage", "modes", "cond_acc")
 
 
 class SampleQuality(Callback):
@@ -30,9 +32,10 @@ class SampleQuality(Callback):
     cached on disk. Under DDP each process scores its share and the values equal the single-process ones.
 
     Args:
-        metrics: Metrics to compute, of ``fid``, ``is``, ``kid``, ``cond_acc``; the first is the headline (the best
-            value printed at the end). None: ``fid``, ``is`` and ``cond_acc`` where they apply (IS needs a backbone
-            with class logits, cond_acc a conditional model).
+        metrics: Metrics to compute, of ``fid``, ``is``, ``kid``, ``cond_acc``, ``precision_recall``,
+            ``density_coverage`` and ``modes``; the first is the headline (the best value printed at the end). None:
+            all but ``kid`` where they apply (IS and modes need a backbone with class logits, cond_acc a conditional
+            model).
         backbone: Feature network: ``mnist`` (shipped MNIST classifier: 128-d features, 10 class logits),
             ``inception`` (InceptionV3, 2048-d, the network of FID papers; use a GPU), ``inception-64``/``-192``/
             ``-768`` (earlier Inception layers, no logits, for quick checks), or the path of a classifier weights
@@ -51,6 +54,9 @@ class SampleQuality(Callback):
         kid_subsets: KID's random subsets; mean and std are over them.
         kid_subset_size: Images per KID subset, from each side; at most ``num_samples`` and the reference size.
         is_splits: Parts the Inception Score is computed on; mean and std are over them.
+        truncation: Truncation psi of the samples (``GAN.sample``): 1 scores the generator as it is.
+        pr_k: Neighbours of improved precision and recall (3 in the paper).
+        dc_k: Neighbours of density and coverage (5 in the paper).
     """
 
     fixed_metrics: Optional[tuple[str, ...]] = None  # the one-metric subclasses set theirs
@@ -58,21 +64,26 @@ class SampleQuality(Callback):
     def __init__(self, metrics: Optional[list[str]] = None, backbone: str = "mnist", num_samples: int = 10000,
                  batch_size: int = 500, every_n_epochs: int = 1, reference_split: Optional[str] = None,
                  weights_path: Optional[str] = None, cache_dir: Optional[str] = None, seed: int = 0,
-                 kid_subsets: int = 100, kid_subset_size: int = 1000, is_splits: int = 10) -> None:
+                 kid_subsets: int = 100, kid_subset_size: int = 1000, is_splits: int = 10,
+                 truncation: float = 1.0, pr_k: int = 3, dc_k: int = 5) -> None:
         for name, value in (("num_samples", num_samples), ("batch_size", batch_size),
                             ("every_n_epochs", every_n_epochs), ("kid_subsets", kid_subsets),
-                            ("kid_subset_size", kid_subset_size), ("is_splits", is_splits)):
+                            ("kid_subset_size", kid_subset_size), ("is_splits", is_splits),
+                            ("pr_k", pr_k), ("dc_k", dc_k)):
             if value < 1:
                 raise GANLightningError(f"{type(self).__name__}: {name}={value} must be at least 1.")
         check_backbone(backbone)
         self.requested = None if metrics is None else get_metrics(metrics)
         self.backbone, self.num_samples, self.batch_size = backbone, num_samples, batch_size
         self.every_n_epochs, self.reference_split = every_n_epochs, reference_split
-        self.weights_path, self.cache_dir = weights_path, cache_dir
-        self.settings = MetricSettings(kid_subsets, kid_subset_size, is_splits, seed)
+        self.weights_path, self.cache_dir, self.truncation = weights_path, cache_dir, truncation
+        if not truncation > 0:
+            raise GANLightningError(f"{type(self).__name__}: truncation={truncation} must be > 0 (1 turns it off).")
+        self.settings = MetricSettings(kid_subsets, kid_subset_size, is_splits, seed, pr_k, dc_k)
         self.metrics: list[Metric] = self.requested or []  # what is computed: set by setup()
         self.history: list[dict[str, float]] = []
         self.protocol = f"{num_samples} samples, {backbone} backbone"
+        self.record: Optional[Protocol] = None  # the full protocol, known at setup
         self._backbone: Optional[Backbone] = None
         self._skip = True
         self._started = time.monotonic()
@@ -113,12 +124,20 @@ class SampleQuality(Callback):
                                         "this data (scripts/train_classifier.py), or leave cond_acc out.")
         n_real = len(self._reference_images(trainer)) if any(m.needs_reference for m in self.metrics) else 0
         shape = "x".join(map(str, getattr(trainer.datamodule, "img_shape", ()))) or "?"
-        self.protocol = f"{self.num_samples} samples" + (
-            f" vs {n_real} {dataset_name(trainer.datamodule)} {self._split(trainer)} images" if n_real else "") + \
-            f" at {shape}, {self.backbone} backbone"
+        real = f"{dataset_name(trainer.datamodule)} {self._split(trainer)}"
+        truncated = f", truncation {self.truncation}" if self.truncation != 1.0 else ""
+        self.protocol = f"{self.num_samples} samples" + (f" vs {n_real} {real} images" if n_real else "") + \
+            f" at {shape}, {backbone.name} backbone{truncated}"
         counts = Counts(self.num_samples, n_real, backbone.num_features, self.backbone)
         for metric in self.metrics:
             metric.check(counts, self.settings)
+        sampling = f"{pl_module.sampling_protocol}, truncation {self.truncation}, noise seed {self.settings.seed}"
+        self.record = Protocol(backbone.name, backbone.weights_hash[:16], backbone.resize, self.num_samples, n_real,
+                               real, shape, sampling)
+        for logger in trainer.loggers:  # beside the model's hyperparameters (hparams.yaml of the CSV logger)
+            logger.log_hyperparams({f"{type(self).__name__}/{k}": v for k, v in self.record.as_dict().items()})
+        if trainer.is_global_zero:
+            print(f"{type(self).__name__}: {', '.join(m.name for m in self.metrics)} of {self.record.line()}")
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         # The clock of the history's `minutes`, from the start of training as the Trainer's max_time counts;
@@ -161,7 +180,7 @@ class SampleQuality(Callback):
         """Sample, extract features and score every metric: ``{"val/fid": ..., ...}``; every rank must call."""
         backbone = self._backbone or get_backbone(self.backbone, self.weights_path)
         generated = generated_features(pl_module, backbone, self.num_samples, self.batch_size, self.settings.seed,
-                                       trainer.global_rank, trainer.world_size)
+                                       trainer.global_rank, trainer.world_size, self.truncation)
         real = None
         if any(m.needs_reference for m in self.metrics):
             full = reference_features(backbone, self._reference_images(trainer), dataset_name(trainer.datamodule),
@@ -191,7 +210,7 @@ class SampleQuality(Callback):
         return self.reference_split or getattr(trainer.datamodule, "reference_split", "test")
 
     def state_dict(self) -> dict[str, Any]:
-        return {"history": self.history}
+        return {"history": self.history, "protocol": None if self.record is None else self.record.as_dict()}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.history = list(state_dict.get("history", []))
@@ -257,6 +276,53 @@ class ConditionalAccuracy(SampleQuality):
     """
 
     fixed_metrics = ("cond_acc",)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(metrics=list(self.fixed_metrics), **kwargs)
+
+
+class PrecisionRecall(SampleQuality):
+    """Improved precision and recall (Kynkaanniemi et al. 2019): ``val/precision``, the share of generated images
+    inside the real images' k-NN balls in feature space (fidelity), and ``val/recall``, the share of real images
+    inside the generated images' balls (diversity). A collapsed generator has high precision and low recall.
+
+    Args:
+        k: Neighbours that set each ball's radius (3 in the paper).
+        **kwargs: The other arguments of :class:`SampleQuality` (``backbone``, ``num_samples``, ...).
+    """
+
+    fixed_metrics = ("precision_recall",)
+
+    def __init__(self, k: int = 3, **kwargs) -> None:
+        super().__init__(metrics=list(self.fixed_metrics), pr_k=k, **kwargs)
+
+
+class DensityCoverage(SampleQuality):
+    """Density and coverage (Naeem et al. 2020): ``val/density``, how many real k-NN balls hold a generated image
+    on average, over k (about 1 for real data), and ``val/coverage``, the share of real images whose ball holds a
+    generated image. Unlike precision and recall they are robust to outliers.
+
+    Args:
+        k: Neighbours that set each real ball's radius (5 in the paper).
+        **kwargs: The other arguments of :class:`SampleQuality` (``backbone``, ``num_samples``, ...).
+    """
+
+    fixed_metrics = ("density_coverage",)
+
+    def __init__(self, k: int = 5, **kwargs) -> None:
+        super().__init__(metrics=list(self.fixed_metrics), dc_k=k, **kwargs)
+
+
+class ClassModes(SampleQuality):
+    """The generator's classes by the backbone's classifier: ``val/modes``, the classes drawn at least a tenth as
+    often as in the real data, and ``val/class_kl``, KL(generated class shares || real ones) (0 when they match).
+    Needs a backbone with class logits (``mnist`` or a classifier of ``scripts/train_classifier.py``).
+
+    Args:
+        **kwargs: The arguments of :class:`SampleQuality` (``num_samples``, ``weights_path``, ...) but ``metrics``.
+    """
+
+    fixed_metrics = ("modes",)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(metrics=list(self.fixed_metrics), **kwargs)

@@ -26,14 +26,16 @@ class SampleGrid(Callback):
         nrow: Images per row; conditional models use one row per class instead, InfoGAN one per code.
         every_n_epochs: Save a grid every this many epochs.
         seed: Seed of the fixed noise.
+        truncation: Truncation psi of the grid's samples (``GAN.sample``); 1 draws the noise as it is.
     """
 
     def __init__(self, num_samples: Optional[int] = None, nrow: int = 8, every_n_epochs: int = 1,
-                 seed: int = 1234) -> None:
+                 seed: int = 1234, truncation: float = 1.0) -> None:
         if (num_samples is not None and num_samples < 1) or nrow < 1 or every_n_epochs < 1:
             raise GANLightningError(f"SampleGrid: num_samples={num_samples}, nrow={nrow} and every_n_epochs="
                                     f"{every_n_epochs} must be at least 1.")
         self.num_samples, self.nrow, self.every_n_epochs, self.seed = num_samples, nrow, every_n_epochs, seed
+        self.truncation = truncation
         self.z: Optional[Tensor] = None
         self.labels: Optional[Tensor] = None
 
@@ -60,7 +62,7 @@ class SampleGrid(Callback):
         log_dir = trainer.log_dir  # a collective under DDP: every rank must ask
         if not trainer.is_global_zero:
             return None
-        images = pl_module.sample(len(self.z), labels=self.labels, z=self.z)
+        images = pl_module.sample(len(self.z), labels=self.labels, z=self.z, truncation=self.truncation)
         rows = pl_module.grid_rows
         nrow = -(-len(self.z) // rows) if rows else self.nrow
         grid = make_grid(images.cpu(), nrow=nrow, normalize=True, value_range=(-1, 1), pad_value=1.0)

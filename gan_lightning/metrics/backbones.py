@@ -38,16 +38,22 @@ class Backbone(nn.Module):
     name: str
     num_features: int
     num_classes: int  # 0 when the backbone gives no logits
+    resize: str  # how images reach the network, for protocols
 
     def __init__(self) -> None:
         super().__init__()
         self._hash: Optional[str] = None
 
     @property
-    def key(self) -> str:
+    def weights_hash(self) -> str:
+        """SHA-256 of the weights (hex): two backbones with the same hash give the same numbers."""
         if self._hash is None:
             self._hash = state_dict_hash(self)
-        return f"{self.name}-{self._hash[:16]}"
+        return self._hash
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}-{self.weights_hash[:16]}"
 
     @property
     def device(self) -> torch.device:
@@ -70,6 +76,7 @@ class ClassifierBackbone(Backbone):
         self.name = "mnist" if weights_path is None else Path(weights_path).stem
         self.img_shape = tuple(self.meta["img_shape"])
         self.num_features, self.num_classes = self.net.num_features, self.net.head.out_features
+        self.resize = f"none: the classifier takes {'x'.join(map(str, self.img_shape))} images"
         self.eval()
 
     def forward(self, images: Tensor) -> tuple[Tensor, Tensor]:
@@ -98,6 +105,7 @@ class InceptionBackbone(Backbone):
         from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3, FeatureExtractorInceptionV3
 
         self.name, self.num_features = name, INCEPTION_FEATURES[name]
+        self.resize = "bilinear to 299x299 inside InceptionV3 (torch-fidelity's TF1 kernel), gray to RGB"
         # The logits come almost free after the 2048-d layer; earlier layers stop the network early instead.
         self.num_classes = 1008 if self.num_features == 2048 else 0
         wanted = [str(self.num_features)] + (["logits_unbiased"] if self.num_classes else [])

@@ -9,10 +9,10 @@ from torch import nn
 
 from gan_lightning.metrics.backbones import Backbone
 from gan_lightning.metrics.features import Features, dataset_name, generated_features, reference_features
-from gan_lightning.metrics.registry import Counts, MetricSettings, get_metrics, score
+from gan_lightning.metrics.registry import METRICS, Counts, MetricSettings, get_metrics, score
 
 DEFAULTS = MetricSettings()
-ALL = ("fid", "is", "kid", "cond_acc")
+ALL = tuple(METRICS)
 
 
 def score_features(fake: Features, real: Features, backbone: Backbone, metrics: Sequence[str] = ALL,
@@ -28,11 +28,12 @@ def score_features(fake: Features, real: Features, backbone: Backbone, metrics: 
 
 
 def score_model(model: nn.Module, backbone: Backbone, real: Features, num_samples: int = 10000,
-                batch_size: int = 500, metrics: Sequence[str] = ALL,
-                settings: MetricSettings = DEFAULTS) -> dict[str, float]:
+                batch_size: int = 500, metrics: Sequence[str] = ALL, settings: MetricSettings = DEFAULTS,
+                truncation: float = 1.0) -> dict[str, float]:
     """:func:`score_features` of ``num_samples`` images from ``model.sample()`` (noise and labels seeded by
-    ``settings.seed``, as the callbacks draw them)."""
-    fake = generated_features(model, backbone, num_samples, batch_size, settings.seed).to("cpu")
+    ``settings.seed``, as the callbacks draw them; ``truncation`` psi)."""
+    fake = generated_features(model, backbone, num_samples, batch_size, settings.seed,
+                              truncation=truncation).to("cpu")
     return score_features(fake, real, backbone, metrics, settings)
 
 

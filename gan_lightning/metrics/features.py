@@ -23,11 +23,13 @@ from gan_lightning.metrics.backbones import Backbone, to_uint8
 
 @dataclass
 class Features:
-    """Backbone outputs for a set of images; ``labels`` are the classes asked of a conditional generator."""
+    """Backbone outputs for a set of images; ``labels`` are the classes asked of a conditional generator; ``key``
+    names a reference set (its cache key), so that what is derived from the whole set is computed once."""
 
     features: Tensor
     logits: Optional[Tensor] = None
     labels: Optional[Tensor] = None
+    key: Optional[str] = None
 
     def __len__(self) -> int:
         return len(self.features)
@@ -36,12 +38,12 @@ class Features:
         """This rank's contiguous share (all of it when ``world_size`` is 1)."""
         def part(t: Optional[Tensor]) -> Optional[Tensor]:
             return None if t is None else torch.tensor_split(t, world_size)[rank]
-        return Features(part(self.features), part(self.logits), part(self.labels))
+        return Features(part(self.features), part(self.logits), part(self.labels), self.key)
 
     def to(self, device: torch.device) -> "Features":
         def move(t: Optional[Tensor]) -> Optional[Tensor]:
             return None if t is None else t.to(device)
-        return Features(move(self.features), move(self.logits), move(self.labels))
+        return Features(move(self.features), move(self.logits), move(self.labels), self.key)
 
 
 def dataset_name(datamodule: Any) -> str:
@@ -84,6 +86,7 @@ def reference_features(backbone: Backbone, images: Tensor, dataset: str, split: 
     if cached is None:
         cached = extract(backbone, images, batch_size)
         _save(path, key, cached)
+    cached.key = key
     _REFERENCE[key] = cached
     return cached
 
@@ -122,7 +125,7 @@ def eval_mode(module: nn.Module) -> Iterator[None]:
 
 @torch.no_grad()
 def generated_features(module: nn.Module, backbone: Backbone, num_samples: int, batch_size: int = 500,
-                       seed: int = 0, rank: int = 0, world_size: int = 1) -> Features:
+                       seed: int = 0, rank: int = 0, world_size: int = 1, truncation: float = 1.0) -> Features:
     """Features of this rank's share of ``num_samples`` images from ``module.sample()``, on its device.
 
     Conditional modules draw labels with ``module.sample_labels`` from the training label distribution; they are
@@ -141,7 +144,8 @@ def generated_features(module: nn.Module, backbone: Backbone, num_samples: int, 
         for index in mine.split(batch_size):
             index = index.to(device)
             batch_labels = None if labels is None else labels[index]
-            out.append(backbone(to_uint8(module.sample(len(index), labels=batch_labels, z=z[index]))))
+            images = module.sample(len(index), labels=batch_labels, z=z[index], truncation=truncation)
+            out.append(backbone(to_uint8(images)))
     if not out:
         raise GANLightningError(f"num_samples={num_samples} is fewer than the {world_size} processes: "
                                 "raise num_samples.")

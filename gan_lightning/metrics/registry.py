@@ -3,7 +3,7 @@ the sample counts it can work with, and how it is scored from features. The call
 and ``scripts/reproduce.py`` all score through this table (as StyleGAN2-ADA's ``metric_main`` does).
 
     >>> sorted(METRICS)
-    ['cond_acc', 'fid', 'is', 'kid']
+    ['cond_acc', 'density_coverage', 'fid', 'is', 'kid', 'modes', 'precision_recall']
     >>> METRICS["fid"].keys, METRICS["fid"].mode
     (('fid',), 'min')
 """
@@ -12,9 +12,18 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Optional
 
+from torch import Tensor
+
 from gan_lightning.errors import GANLightningError
 from gan_lightning.metrics.features import Features
-from gan_lightning.metrics.scores import conditional_accuracy, frechet_distance, inception_score, kernel_distance
+from gan_lightning.metrics.neighbours import mode_scores, neighbour_scores, squared_knn_radii
+from gan_lightning.metrics.scores import (
+    conditional_accuracy,
+    frechet_distance,
+    gathered,
+    inception_score,
+    kernel_distance,
+)
 
 
 @dataclass(frozen=True)
@@ -26,12 +35,16 @@ class MetricSettings:
         kid_subset_size: Images per KID subset, from each side.
         is_splits: Parts the Inception Score is computed on; mean and std are over them.
         seed: Seed of KID's subsets and of IS's split order.
+        pr_k: Neighbours of improved precision and recall (3 in the paper).
+        dc_k: Neighbours of density and coverage (5 in the paper).
     """
 
     kid_subsets: int = 100
     kid_subset_size: int = 1000
     is_splits: int = 10
     seed: int = 0
+    pr_k: int = 3
+    dc_k: int = 5
 
 
 @dataclass(frozen=True)
@@ -97,6 +110,54 @@ def _check_is(counts: Counts, settings: MetricSettings) -> None:
                                 "is_splits.")
 
 
+def _check_neighbours(k: int, name: str):
+    def check(counts: Counts, settings: MetricSettings) -> None:
+        neighbours = getattr(settings, k)
+        if min(counts.real, counts.fake) <= neighbours:
+            raise GANLightningError(f"{name} with {neighbours} neighbours needs more than {neighbours} images on each "
+                                    f"side but got {counts.fake} generated and {counts.real} real: raise num_samples.")
+    return check
+
+
+def _neighbours(fake: Features, real: Features, settings: MetricSettings) -> dict[str, float]:
+    """Precision, recall, density and coverage from one pass (:func:`neighbour_scores`), shared by the two metrics
+    that report them; the reference's radii are computed once per reference set (its cache key) and kept."""
+    last = _LAST_PASS.get("scores")
+    if last is not None and last[0] is fake.features and last[1] is real.features and last[2] == settings:
+        return last[3]
+    fake_all, real_all = gathered(fake.features), gathered(real.features)
+    radii = {}
+    for k in (settings.pr_k, settings.dc_k):
+        key = (real.key, k, str(real_all.device))
+        if real.key is None:
+            radii[k] = squared_knn_radii(real_all, k)
+            continue
+        if key not in _RADII:
+            _RADII[key] = squared_knn_radii(real_all, k)
+        radii[k] = _RADII[key]
+    scores = neighbour_scores(real_all, fake_all, settings.pr_k, settings.dc_k, radii)
+    _LAST_PASS["scores"] = (fake.features, real.features, settings, scores)  # the other metric of the pair reads it
+    return scores
+
+
+_RADII: dict[tuple, Tensor] = {}
+_LAST_PASS: dict[str, tuple] = {}
+
+
+def _score_pr(fake: Features, real: Optional[Features], settings: MetricSettings) -> dict[str, float]:
+    scores = _neighbours(fake, real, settings)
+    return {"precision": scores["precision"], "recall": scores["recall"]}
+
+
+def _score_dc(fake: Features, real: Optional[Features], settings: MetricSettings) -> dict[str, float]:
+    scores = _neighbours(fake, real, settings)
+    return {"density": scores["density"], "coverage": scores["coverage"]}
+
+
+def _score_modes(fake: Features, real: Optional[Features], settings: MetricSettings) -> dict[str, float]:
+    return mode_scores(gathered(fake.logits), gathered(real.logits))
+
+
 def _score_is(fake: Features, real: Optional[Features], settings: MetricSettings) -> dict[str, float]:
     mean, std = inception_score(fake.logits, settings.is_splits, settings.seed)
     return {"is": mean, "is_std": std}
@@ -118,6 +179,13 @@ METRICS: dict[str, Metric] = {metric.name: metric for metric in (
     Metric("cond_acc", ("cond_acc",), "max", "share of generated images classified as the class asked for",
            lambda fake, real, settings: {"cond_acc": conditional_accuracy(fake.logits, fake.labels)},
            needs_reference=False, needs_logits=True, needs_labels=True),
+    Metric("precision_recall", ("precision", "recall"), "max", "improved precision (samples inside the real "
+           "manifold) and recall (real images inside the generated one)", _score_pr,
+           _check_neighbours("pr_k", "Precision and recall")),
+    Metric("density_coverage", ("density", "coverage"), "max", "density and coverage of the real manifold's balls",
+           _score_dc, _check_neighbours("dc_k", "Density and coverage")),
+    Metric("modes", ("modes", "class_kl"), "max", "classes drawn at least a tenth as often as in the data, and "
+           "KL(generated class shares || real ones), by the backbone's classifier", _score_modes, needs_logits=True),
 )}
 
 

@@ -10,6 +10,7 @@ IS and KID draw random splits and subsets; they are seeded, so repeated evaluati
 import warnings
 
 import torch
+import torch.distributed as dist
 from torch import Tensor, nn
 from torchmetrics.classification import MulticlassAccuracy
 from torchmetrics.image import FrechetInceptionDistance, InceptionScore, KernelInceptionDistance
@@ -77,3 +78,18 @@ def conditional_accuracy(logits: Tensor, labels: Tensor) -> float:
     metric = MulticlassAccuracy(num_classes=logits.shape[1], average="micro").to(logits.device)
     metric.update(logits.argmax(dim=1), labels)
     return float(metric.compute())
+
+
+def gathered(tensor: Tensor) -> Tensor:
+    """Every process's ``tensor`` (shares of one set, possibly one row apart in length) concatenated in rank order,
+    on every process; ``tensor`` itself without torch.distributed. The k-NN metrics need whole sets."""
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return tensor
+    sizes = [torch.zeros((), dtype=torch.long, device=tensor.device) for _ in range(dist.get_world_size())]
+    dist.all_gather(sizes, torch.tensor(len(tensor), device=tensor.device))
+    largest = int(max(sizes))
+    padded = torch.zeros((largest, *tensor.shape[1:]), dtype=tensor.dtype, device=tensor.device)
+    padded[:len(tensor)] = tensor
+    parts = [torch.empty_like(padded) for _ in sizes]
+    dist.all_gather(parts, padded)
+    return torch.cat([part[:int(n)] for part, n in zip(parts, sizes)])

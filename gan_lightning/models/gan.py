@@ -123,8 +123,20 @@ class GAN(LightningModule):
         """Standard normal latent vectors of shape (num_samples, latent_dim) on the module's device."""
         return torch.randn(num_samples, self.latent_dim, device=self.device, generator=generator)
 
+    def predict_step(self, batch: dict[str, Tensor], batch_idx: int) -> dict[str, Tensor]:
+        """A batch of ``gan-lightning predict`` (:class:`gan_lightning.predict.SampleRequests`): its images as
+        uint8, with their indices and labels (or InfoGAN codes)."""
+        from gan_lightning.predict import predicted
+
+        return predicted(self, batch)
+
+    def truncate(self, z: Tensor, psi: float) -> Tensor:
+        """The truncation trick on noise ``z``: ``psi * z`` (InfoGAN keeps the entries that choose its code)."""
+        return z * psi
+
     @torch.no_grad()
-    def sample(self, num_samples: int, labels: Optional[Tensor] = None, z: Optional[Tensor] = None) -> Tensor:
+    def sample(self, num_samples: int, labels: Optional[Tensor] = None, z: Optional[Tensor] = None,
+               truncation: float = 1.0) -> Tensor:
         """Generate ``num_samples`` images in [-1, 1] (eval mode, EMA weights when enabled).
 
         Args:
@@ -132,8 +144,15 @@ class GAN(LightningModule):
             labels: Class of each image (or one class for all), for conditional models only; drawn from the
                 training label distribution when None.
             z: Fixed noise of shape (num_samples, latent_dim); drawn fresh when None.
+            truncation: The truncation trick's psi: the noise is scaled by it towards its mean 0 (:meth:`truncate`; as
+                StyleGAN scales w, where BigGAN resamples large values instead), trading variety for typical images.
+                1 draws ``z`` as it is; 0.7 is a common choice.
         """
+        if not truncation > 0:
+            raise GANLightningError(f"truncation={truncation} must be > 0 (1 turns it off; 0.7 is common).")
         z = self.noise(num_samples) if z is None else z.to(self.device)
+        if truncation != 1.0:
+            z = self.truncate(z, truncation)
         labels = self._sampling_labels(num_samples, labels)
         generator = self.sampling_generator
         was_training = generator.training
