@@ -27,8 +27,12 @@ test: setup
 train: setup
 	$(BIN)/gan-lightning fit --config configs/gan.yaml --data.data_dir $(DATA) --trainer.max_epochs 10
 
-## reproduce: train every recipe for the README's budgets and rewrite its results table, grids and curves
+## reproduce: train every recipe for the README's budgets and rewrite its results and truncation tables, grids and curves
 reproduce: setup
 	$(BIN)/python scripts/reproduce.py --recipes fast_infogan@42,43 fast_cdcgan@42,43 gan:10e cgan:10e \
 	    dcgan:12m cdcgan:12m wgan_gp:12m dcgan_hinge_sn_ema:12m pggan:12m \
-	    --data-dir $(DATA) --docs docs --readme README.md
+	    --data-dir $(DATA) --docs docs --readme README.md --ship fast_cdcgan fast_infogan gan cgan pggan
+	$(BIN)/python scripts/truncation.py --results results/results.csv --recipes fast_infogan fast_cdcgan \
+	    --data-dir $(DATA) --plot docs/truncation.png --readme README.md
+	$(BIN)/python scripts/nearest_neighbors.py --results results/results.csv --recipe fast_cdcgan \
+	    --data-dir $(DATA) --out docs/nearest_neighbors.png

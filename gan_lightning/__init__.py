@@ -10,6 +10,7 @@ from gan_lightning.data import (  # noqa: E402
     TorchvisionDataModule,
 )
 from gan_lightning.errors import GANLightningError  # noqa: E402
+from gan_lightning.hub import pretrained  # noqa: E402
 from gan_lightning.models import GAN, ConditionalGAN, InfoGAN, ProgressiveGAN  # noqa: E402
 from gan_lightning.networks import (  # noqa: E402
     DCGANDiscriminator,
@@ -40,4 +41,5 @@ __all__ = [
     "SampleQuality",
     "TorchvisionDataModule",
     "__version__",
+    "pretrained",
 ]

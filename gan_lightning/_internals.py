@@ -93,3 +93,31 @@ def worker_error(message: str) -> str:
         return message
     last = message.strip().splitlines()[-1]
     return last.split(": ", 1)[1] if ": " in last else last
+
+
+def build_module(cls: type, hyper_parameters: dict):
+    """The LightningModule ``cls`` built from hyperparameters as LightningCLI saves them in checkpoints (networks
+    as class paths and init args), the way ``load_from_checkpoint`` builds it: by Lightning's instantiator
+    (``lightning.pytorch.cli.instantiate_module``) inside its private hyperparameters context, so that the module
+    records the same hyperparameters and its own checkpoints reload alike."""
+    from lightning.pytorch.cli import instantiate_module
+    from lightning.pytorch.core.mixins.hparams_mixin import _given_hyperparameters_context
+
+    config = {key: value for key, value in hyper_parameters.items() if key != "_instantiator"}
+    with _given_hyperparameters_context(hparams=config, instantiator="lightning.pytorch.cli.instantiate_module"):
+        return instantiate_module(cls, config)
+
+
+class PerSubcommandArguments:
+    """A LightningCLI mixin: ``add_subcommand_arguments(parser, subcommand)`` adds arguments to one subcommand's
+    parser only (LightningCLI's public hook, ``add_arguments_to_parser``, adds them to every subcommand), so that
+    ``gan-lightning predict`` takes its own options without changing what ``fit`` parses and records. It overrides
+    LightningCLI's private ``_prepare_subcommand_parser(klass, subcommand, **kwargs)``."""
+
+    def _prepare_subcommand_parser(self, klass, subcommand: str, **kwargs):
+        parser = super()._prepare_subcommand_parser(klass, subcommand, **kwargs)
+        self.add_subcommand_arguments(parser, subcommand)
+        return parser
+
+    def add_subcommand_arguments(self, parser, subcommand: str) -> None:
+        """Add arguments to ``subcommand``'s parser; nothing by default."""

@@ -1,13 +1,18 @@
 """The ``gan-lightning`` command: LightningCLI over the GAN modules and the MNIST DataModule.
 
     gan-lightning fit --config configs/gan.yaml --data.data_dir data --trainer.max_epochs 10
+    gan-lightning predict --ckpt_path runs/gan/version_0/checkpoints/last.ckpt --samples.num 64
+    gan-lightning predict --pretrained fast_cdcgan --samples.num 100 --output.dir samples
 
 Every run starts from ``gan_lightning/configs/base.yaml`` (seed, logger, checkpoints), applied before the
 ``--config`` files, and gets two callbacks configured under their own keys: ``--grid.*`` (``SampleGrid``) and
-``--quality.*`` (``SampleQuality``: FID and friends).
+``--quality.*`` (``SampleQuality``: FID and friends). ``predict`` draws samples from a checkpoint or a shipped
+generator (``--pretrained``) with ``--samples.*`` (:class:`gan_lightning.predict.SampleRequests`) and writes them
+with ``--output.*`` (:class:`gan_lightning.predict.SampleWriter`); it logs nothing and trains nothing.
 """
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -21,8 +26,9 @@ from lightning.pytorch.callbacks import ProgressBar
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
 
 import gan_lightning.networks  # noqa: F401  (makes short class names like MLPGenerator resolvable)
-from gan_lightning._internals import worker_error
+from gan_lightning._internals import PerSubcommandArguments, worker_error
 from gan_lightning.callbacks import LossProgressBar, SampleGrid, SampleQuality
+from gan_lightning.checkpoints import read_checkpoint
 from gan_lightning.configuration import (
     SUBCOMMANDS,
     check_checkpoint,
@@ -35,7 +41,9 @@ from gan_lightning.configuration import (
 )
 from gan_lightning.data import ImageDataModule
 from gan_lightning.errors import GANLightningError
+from gan_lightning.hub import available, describe, load_weights, model_config
 from gan_lightning.models import GAN
+from gan_lightning.predict import SampleRequests, SampleWriter
 
 BASE_CONFIG = Path(__file__).resolve().parent / "configs" / "base.yaml"
 DEFAULT_CALLBACKS = {"grid": SampleGrid, "quality": SampleQuality}  # configured under --grid and --quality
@@ -49,6 +57,8 @@ Every recipe builds on gan_lightning/configs/base.yaml (seed, logger, checkpoint
 MNIST is read from <data.data_dir>/MNIST/raw/ (default: data/) and downloaded there when missing; other data:
 --data TorchvisionDataModule --data.dataset cifar10, or --data ImageFolderDataModule --data.data_dir DIR.
 Runs go to runs/<recipe>/version_N/ (the first --config file's name): samples/, checkpoints/, metrics.csv.
+Samples from a checkpoint or a shipped generator: gan-lightning predict --ckpt_path CKPT (or --pretrained NAME)
+--samples.num 100 --output.formats [grid,png,npz] (gan-lightning predict --help).
 Sample quality: --quality.num_samples, --quality.metrics [fid,is,kid,cond_acc]; sample grids: --grid.*.
 Note: trainer.max_steps and trainer.global_step count optimizer steps (n_critic + 1 per batch).
 The progress bar is redrawn every 20 batches unless you add your own (--trainer.callbacks+=TQDMProgressBar)."""
@@ -58,12 +68,13 @@ class _HelpFormatter(DefaultHelpFormatter, argparse.RawDescriptionHelpFormatter)
     """jsonargparse's help, keeping the line breaks of the description."""
 
 
-class GANLightningCLI(LightningCLI):
+class GANLightningCLI(PerSubcommandArguments, LightningCLI):
     """LightningCLI with two hand-configured optimizers (``--model.optimizer_g``, ``--model.optimizer_d``), the
     base config, the sample grid and quality callbacks under ``--grid`` and ``--quality``, networks that take
     their image shape from the data, runs named after their recipe, ``--ckpt_path last`` that finds the newest
     run to resume, a check that ``--ckpt_path`` holds the configured model, one-line errors for mistyped
-    options, and a ``LossProgressBar`` unless a progress bar is configured or disabled."""
+    options, and a ``LossProgressBar`` unless a progress bar is configured or disabled; ``predict`` with its own
+    ``--samples``, ``--output`` and ``--pretrained`` options."""
 
     def init_parser(self, **kwargs: Any) -> LightningArgumentParser:
         # Errors reach main() as exceptions, which turns them into one line (jsonargparse prints the usage).
@@ -77,7 +88,17 @@ class GANLightningCLI(LightningCLI):
             parser.link_arguments("data.img_shape", f"model.init_args.{network}.init_args.img_shape",
                                   apply_on="instantiate")
 
+    def add_subcommand_arguments(self, parser: LightningArgumentParser, subcommand: str) -> None:
+        if subcommand != "predict":
+            return
+        parser.add_class_arguments(SampleRequests, "samples", fail_untyped=False)
+        parser.add_class_arguments(SampleWriter, "output", fail_untyped=False)
+        parser.add_argument("--pretrained", type=Optional[str], default=None,
+                            help="a generator shipped with gan-lightning instead of --ckpt_path: "
+                                 + (", ".join(available()) or "none installed"))
+
     def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
+        args = with_model_of_source(args)
         try:
             super().parse_arguments(parser, args)
         except ArgumentError as err:
@@ -104,6 +125,10 @@ class GANLightningCLI(LightningCLI):
         config = self.config_init.get(str(self.subcommand), self.config_init)
         configured = config.trainer.get("callbacks") or []
         configured = list(configured) if isinstance(configured, list) else [configured]
+        if self.subcommand == "predict":  # samples, written by the SampleWriter: no logs, grids or metrics
+            config.trainer["logger"] = False
+            self.save_config_callback = None  # nor a config.yaml in the working folder
+            return super().instantiate_trainer(callbacks=[*configured, config["output"]], **kwargs)
         # --grid and --quality, unless the config lists its own SampleGrid or quality callbacks (as configs before
         # them did); a LossProgressBar unless a progress bar is configured or disabled.
         defaults = [config[key] for key, kind in DEFAULT_CALLBACKS.items()
@@ -112,6 +137,54 @@ class GANLightningCLI(LightningCLI):
             isinstance(c, ProgressBar) for c in configured)
         return super().instantiate_trainer(callbacks=[*configured, *defaults, *([LossProgressBar()] if bar else [])],
                                            **kwargs)
+
+
+    def predict(self, model: GAN, datamodule: Any = None, ckpt_path: Optional[str] = None,
+                **trainer_kwargs: Any) -> None:
+        """``gan-lightning predict``: draw ``--samples`` from the checkpoint's or shipped generator and write them;
+        the configured data module is not read."""
+        config = self.config_init["predict"]
+        if config.get("pretrained"):
+            if ckpt_path:
+                raise GANLightningError("Give --ckpt_path or --pretrained, not both.")
+            load_weights(model, config["pretrained"])
+        elif not ckpt_path:
+            raise GANLightningError("gan-lightning predict needs --ckpt_path (a checkpoint of gan-lightning fit) or "
+                                    f"--pretrained (one of {', '.join(available()) or 'none installed'}).")
+        trainer_kwargs["return_predictions"] = False  # the writer keeps them
+        self.trainer.predict(model, datamodule=config["samples"], ckpt_path=ckpt_path, **trainer_kwargs)
+        writer = config["output"]
+        print(f"wrote {config['samples'].num} samples into {writer.dir} ({', '.join(writer.formats)})")
+
+
+def with_model_of_source(args: ArgsType) -> ArgsType:
+    """``predict --pretrained NAME``, or ``predict --ckpt_path CKPT`` without a --config or --model: the module
+    configuration of the shipped generator or of the checkpoint added as ``--model``, so that LightningCLI builds
+    the module without a recipe (the weights are loaded before predicting)."""
+    listed = list(sys.argv[1:] if args is None else args) if not isinstance(args, dict) else None
+    if not listed or "predict" not in listed or any(a.split("=", 1)[0] in ("--model", "--config", "-c")
+                                                    for a in listed):
+        return args
+    source = {flag: next((listed[i + 1] for i, a in enumerate(listed[:-1]) if a == flag), None) or next(
+        (a.split("=", 1)[1] for a in listed if a.startswith(flag + "=")), None) for flag in ("--pretrained",
+                                                                                          "--ckpt_path")}
+    if source["--pretrained"]:
+        describe(source["--pretrained"])  # an unknown name: one line with the known ones
+        model = model_config(source["--pretrained"])
+    elif not source["--ckpt_path"] and "--help" not in listed and "-h" not in listed:
+        raise GANLightningError("gan-lightning predict needs --ckpt_path (a checkpoint of gan-lightning fit) or "
+                                f"--pretrained (one of {', '.join(available()) or 'none installed'}).")
+    elif source["--ckpt_path"] and source["--ckpt_path"] != "last":
+        params = dict(read_checkpoint(source["--ckpt_path"], weights_only=True).get("hyper_parameters") or {})
+        if "_class_path" not in params:
+            raise GANLightningError(f"{source['--ckpt_path']} does not record how to build its model (written "
+                                    "outside gan-lightning fit): give its recipe with --config.")
+        model = {"class_path": params["_class_path"],
+                 "init_args": {key: value for key, value in params.items() if not key.startswith("_")}}
+    else:
+        return args
+    at = listed.index("predict") + 1
+    return [*listed[:at], "--model", json.dumps(model), *listed[at:]]
 
 
 def build_cli(args: ArgsType = None, run: bool = True) -> GANLightningCLI:

@@ -93,6 +93,22 @@ def tiny_runs(fake_mnist, tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
+def recipe_runs(fake_mnist, tmp_path_factory) -> dict[str, Path]:
+    """last.ckpt of ``fast_cdcgan``, ``fast_infogan`` and ``pggan`` after two batches of 16 on fake_mnist, without
+    metrics: modules with an EMA generator, with classes, with codes and with stages."""
+    root = tmp_path_factory.mktemp("recipe_runs")
+    runs = {}
+    for name in ("fast_cdcgan", "fast_infogan", "pggan"):
+        cli_main(["fit", "--config", str(ROOT / "configs" / f"{name}.yaml"), "--data.data_dir", str(fake_mnist),
+                  "--data.download", "false", "--data.batch_size", "16", "--trainer.max_epochs", "1",
+                  "--trainer.limit_train_batches", "2", "--trainer.enable_progress_bar", "false",
+                  "--trainer.enable_model_summary", "false", "--quality.metrics", "[]",
+                  "--trainer.logger.init_args.save_dir", str(root / "runs")])
+        runs[name] = root / "runs" / name / "version_0" / "checkpoints" / "last.ckpt"
+    return runs
+
+
+@pytest.fixture(scope="session")
 def real_mnist() -> Path:
     """The data_dir of the real MNIST; the test is skipped when it is absent."""
     if not all((REAL_MNIST / "MNIST" / "raw" / f).is_file() for f in
