@@ -6,7 +6,7 @@ DATA ?= data
 BIN := $(VENV)/bin
 DEPS_STAMP := $(VENV)/.deps-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup test train reproduce
+.PHONY: setup test train reproduce notebooks
 
 ## setup: create the virtual environment (first time only) and install gan-lightning into it
 setup: $(DEPS_STAMP)
@@ -31,8 +31,12 @@ train: setup
 reproduce: setup
 	$(BIN)/python scripts/reproduce.py --recipes fast_infogan@42,43 fast_cdcgan@42,43 gan:10e cgan:10e \
 	    dcgan:12m cdcgan:12m wgan_gp:12m dcgan_hinge_sn_ema:12m pggan:12m \
-	    --data-dir $(DATA) --docs docs --readme README.md --ship fast_cdcgan fast_infogan gan cgan pggan
+	    --data-dir $(DATA) --docs docs --readme README.md README.ja.md --ship fast_cdcgan fast_infogan gan cgan pggan
 	$(BIN)/python scripts/truncation.py --results results/results.csv --recipes fast_infogan fast_cdcgan \
-	    --data-dir $(DATA) --plot docs/truncation.png --readme README.md
+	    --data-dir $(DATA) --plot docs/truncation.png --readme README.md README.ja.md
 	$(BIN)/python scripts/nearest_neighbors.py --results results/results.csv --recipe fast_cdcgan \
 	    --data-dir $(DATA) --out docs/nearest_neighbors.png
+
+## notebooks: execute the tutorial notebooks into notebooks/*.ipynb, outputs included (about 30 minutes on a CPU)
+notebooks: setup
+	$(BIN)/python scripts/build_notebooks.py --data-dir $(DATA)

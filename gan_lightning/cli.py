@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any, Optional
 
@@ -152,9 +153,12 @@ class GANLightningCLI(PerSubcommandArguments, LightningCLI):
             raise GANLightningError("gan-lightning predict needs --ckpt_path (a checkpoint of gan-lightning fit) or "
                                     f"--pretrained (one of {', '.join(available()) or 'none installed'}).")
         trainer_kwargs["return_predictions"] = False  # the writer keeps them
+        start = time.perf_counter()
         self.trainer.predict(model, datamodule=config["samples"], ckpt_path=ckpt_path, **trainer_kwargs)
-        writer = config["output"]
-        print(f"wrote {config['samples'].num} samples into {writer.dir} ({', '.join(writer.formats)})")
+        seconds, writer, num = time.perf_counter() - start, config["output"], config["samples"].num
+        if self.trainer.is_global_zero:
+            print(f"wrote {num} samples into {writer.dir} ({', '.join(writer.formats)}) in {seconds:.1f} s: "
+                  f"{num / seconds:.0f} images/s")
 
 
 def with_model_of_source(args: ArgsType) -> ArgsType:

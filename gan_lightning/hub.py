@@ -3,9 +3,8 @@
 Each shipped generator is two files in ``gan_lightning/weights/``, both written by ``scripts/reproduce.py --ship``:
 ``NAME.safetensors`` holds the weights of the generator that samples (the EMA one when the recipe keeps one), in
 half precision where its scores hold (safetensors: loading runs no code, unlike a pickle), and ``NAME.json`` how
-to rebuild the module
-(its class and hyperparameters, as the checkpoint recorded them), which run it came from and its row of the
-README's results table.
+to rebuild the module (its class and hyperparameters, as the checkpoint recorded them), which run it came from, its
+row of the README's results table and the scores of the shipped weights themselves.
 
     >>> import torch
     >>> from gan_lightning import pretrained
@@ -39,13 +38,13 @@ __all__ = ["available", "describe", "load_weights", "model_config", "pretrained"
 def available(directory: Optional[Union[str, Path]] = None) -> list[str]:
     """The names of the shipped generators (``NAME.json`` files with their weights beside them)."""
     directory = Path(directory or DIR)
-    return sorted(p.stem for p in Path(directory).glob("*.json") if p.with_suffix(".safetensors").is_file())
+    return sorted(p.stem for p in directory.glob("*.json") if p.with_suffix(".safetensors").is_file())
 
 
 def describe(name: str, directory: Optional[Union[str, Path]] = None) -> dict[str, Any]:
     """The JSON of a shipped generator: how to rebuild it, where it came from, its scores."""
     directory = Path(directory or DIR)
-    path = Path(directory) / f"{name}.json"
+    path = directory / f"{name}.json"
     if not path.is_file() or not path.with_suffix(".safetensors").is_file():
         known = ", ".join(available(directory)) or "none"
         raise GANLightningError(f"No pretrained generator {name!r}: choose one of {known}.")
@@ -70,11 +69,11 @@ def pretrained(name: str, device: Union[str, torch.device] = "cpu",
         device: Where to put it (``cpu``, ``cuda``, ...).
         directory: Where the files are; None: the package's own, ``gan_lightning/weights/``.
     """
-    directory = Path(directory or DIR)
     from gan_lightning.checkpoints import model_class
 
+    directory = Path(directory or DIR)
     info = describe(name, directory)
-    cls = model_class({"gan_lightning": {"class_path": info["class_path"]}}, Path(directory) / f"{name}.json")
+    cls = model_class({"gan_lightning": {"class_path": info["class_path"]}}, directory / f"{name}.json")
     try:
         model = build_module(cls, info["hyper_parameters"])
     except Exception as err:  # jsonargparse's or the module's own complaint about the settings
@@ -86,9 +85,9 @@ def pretrained(name: str, device: Union[str, torch.device] = "cpu",
 
 def model_config(name: str, directory: Optional[Union[str, Path]] = None) -> dict[str, Any]:
     """The module of a shipped generator as a LightningCLI ``--model`` value (class path and init args)."""
-    directory = Path(directory or DIR)
-    params = describe(name, directory)["hyper_parameters"]
-    return {"class_path": params.get("_class_path") or describe(name, directory)["class_path"],
+    info = describe(name, directory)
+    params = info["hyper_parameters"]
+    return {"class_path": params.get("_class_path") or info["class_path"],
             "init_args": {key: value for key, value in params.items() if not key.startswith("_")}}
 
 
@@ -96,12 +95,12 @@ def load_weights(model: GAN, name: str, directory: Optional[Union[str, Path]] = 
     """Put the weights of shipped generator ``name`` into ``model``'s generator (and its EMA copy), after checking
     them against the JSON's SHA-256 and the generator's own parameter names and shapes; restores the state the
     module keeps beside its weights (a ProgressiveGAN's stage)."""
-    directory = Path(directory or DIR)
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
+    directory = Path(directory or DIR)
     info = describe(name, directory)
-    weights = Path(directory) / info["weights"]["file"]
+    weights = directory / info["weights"]["file"]
     digest = _sha256(weights)
     if digest != info["weights"]["sha256"]:
         raise GANLightningError(f"{weights} is damaged (its SHA-256 is {digest[:12]}..., {name}.json expects "
@@ -128,17 +127,16 @@ def ship(checkpoint: Union[str, Path], name: str, row: dict[str, Any], directory
     """Write the sampling generator of ``checkpoint`` as ``directory/NAME.safetensors`` (in ``dtype``) and its
     description ``NAME.json`` (with ``row``, its results-table row); the files replace older ones atomically.
     Returns the path of the weights."""
-    directory = Path(directory or DIR)
     from safetensors.torch import save_file
 
     from gan_lightning._io import atomic_write
     from gan_lightning.checkpoints import class_path, load_model, read_checkpoint
 
+    directory = Path(directory or DIR)
     raw = read_checkpoint(checkpoint)
     model = load_model(checkpoint)
     state = {key: value.detach().to(dtype if value.is_floating_point() else value.dtype).contiguous()
              for key, value in model.sampling_generator.state_dict().items()}
-    directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     weights = directory / f"{name}.safetensors"
     with atomic_write(weights) as tmp:
@@ -165,12 +163,12 @@ def ship(checkpoint: Union[str, Path], name: str, row: dict[str, Any], directory
 
 def record_scores(name: str, scores: dict[str, float], directory: Optional[Union[str, Path]] = None) -> None:
     """Add the scores of the shipped weights themselves (as ``scripts/reproduce.py`` measured them) to the JSON."""
-    directory = Path(directory or DIR)
     from gan_lightning._io import atomic_write
 
+    directory = Path(directory or DIR)
     info = describe(name, directory)
     info["scores"] = {key: value for key, value in scores.items() if _plain(value)}
-    with atomic_write(Path(directory) / f"{name}.json") as tmp:
+    with atomic_write(directory / f"{name}.json") as tmp:
         tmp.write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
 
 

@@ -19,12 +19,12 @@ import numpy as np
 import torch
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.callbacks import BasePredictionWriter
-from PIL import Image
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 from torchvision.utils import make_grid, save_image
 
 from gan_lightning._io import atomic_write
+from gan_lightning.data.images import write_png
 from gan_lightning.errors import GANLightningError
 from gan_lightning.metrics.backbones import to_uint8
 
@@ -162,9 +162,8 @@ class SampleWriter(BasePredictionWriter):
             for i, (index, image) in enumerate(zip(part["index"].tolist(), part["images"])):
                 folder = self.dir / str(int(labels[i])) if labels is not None else self.dir
                 folder.mkdir(exist_ok=True)
-                pixels = image.permute(1, 2, 0).numpy()
                 with atomic_write(folder / f"{index:0{width}d}.png") as tmp:
-                    Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels).save(tmp, format="png")
+                    write_png(image, tmp)
 
     def on_predict_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         share = _concat(self._parts)

@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 
 from jsonargparse import ArgumentError, ArgumentParser
-from PIL import Image
 
 from gan_lightning.cli import _HelpFormatter
 from gan_lightning.data import ImageDataModule
+from gan_lightning.data.images import write_png
 from gan_lightning.errors import GANLightningError
 
 
@@ -43,8 +43,7 @@ def export(data: ImageDataModule, out: Path, splits: list[str]) -> int:
         for i, image in enumerate(images):
             folder = out / split / ("" if labels is None else str(int(labels[i])))
             folder.mkdir(parents=True, exist_ok=True)
-            pixels = image.permute(1, 2, 0).squeeze(-1).numpy()
-            Image.fromarray(pixels, "L" if image.shape[0] == 1 else "RGB").save(folder / f"{i:0{width}d}.png")
+            write_png(image, folder / f"{i:0{width}d}.png")
         written += len(images)
     return written
 

@@ -4,7 +4,7 @@ table (Markdown and CSV) and the sample grids that the README shows.
     python scripts/reproduce.py --recipes fast_infogan fast_cdcgan               # each config's own max_epochs
     python scripts/reproduce.py --recipes gan:10e cgan:10e dcgan:12m --seeds 42 43 44
     python scripts/reproduce.py --recipes fast_infogan@42,43,44 gan:10e           # seeds per recipe
-    python scripts/reproduce.py --recipes ... --docs docs --readme README.md      # what the README shows
+    python scripts/reproduce.py --recipes ... --docs docs --readme README.md README.ja.md   # what the READMEs show
 
 A recipe is a config in configs/ (its name without .yaml) or the path of a YAML config. Its budget is the
 config's max_epochs unless one follows a colon: ``:10e`` for 10 epochs, ``:12m`` for 12 minutes (the Trainer's
@@ -74,8 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default="results", help="folder for the runs, results.md and results.csv "
                                                          "(default: results)")
     parser.add_argument("--docs", help="folder for the sample grids, one <recipe>.png each (default: --out)")
-    parser.add_argument("--readme", help="also replace the results table of this Markdown file (between its "
-                                         "reproduce.py markers)")
+    parser.add_argument("--readme", nargs="+", default=[],
+                        help="also replace the results table of these Markdown files (between their markers)")
     parser.add_argument("--num-samples", type=int, default=10000, help="generated images scored per run "
                                                                        "(default: 10000)")
     parser.add_argument("--kid-subset-size", type=int, default=1000, help="KID subset size (default: 1000)")
@@ -291,10 +291,10 @@ def main(argv: Optional[list[str]] = None) -> list[dict]:
         table = markdown(rows, floor, protocol)
         print("\n" + table)
         write_tables(Path(args.out), rows, table)
-        if args.readme:
-            replace_table(Path(args.readme), table)
+        for readme in args.readme:
+            replace_table(Path(readme), table)
         print(f"wrote {Path(args.out) / 'results.md'} and {Path(args.out) / 'results.csv'}"
-              + (f", and the table of {args.readme}" if args.readme else ""))
+              + (f", and the table of {' and '.join(args.readme)}" if args.readme else ""))
         plot_curves(rows, floor, grids / "fid_curves.png")
         real_shares = class_shares(real.logits, backbone.num_classes).tolist()
         first_seeds = {row["recipe"]: row for row in reversed(rows)}  # the first seed of each recipe

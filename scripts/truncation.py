@@ -3,13 +3,13 @@ conditional models) at several truncation psi, as a table and a plot.
 
     python scripts/truncation.py fast_infogan=runs/fast_infogan/version_0/checkpoints/last.ckpt
     python scripts/truncation.py --results results/results.csv --recipes fast_infogan fast_cdcgan \\
-        --plot docs/truncation.png --readme README.md          # what the README shows
+        --plot docs/truncation.png --readme README.md README.ja.md          # what the READMEs show
 
 Each checkpoint is scored as scripts/evaluate.py scores it (the mnist backbone, --num-samples samples from noise
 seed 0 against the MNIST test images), once per psi: ``GAN.sample(truncation=psi)`` scales the noise by psi, so
 the same latent points move towards the centre of the noise distribution. ``--results`` takes each recipe's
 checkpoint from the first seed of a reproduce.py results.csv. With --readme, the table replaces the one between
-the truncation markers.
+the truncation markers of each file.
 """
 
 import argparse
@@ -45,7 +45,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                                                            "(default: data)")
     parser.add_argument("--num-samples", type=int, default=10000, help="samples per score (default: 10000)")
     parser.add_argument("--plot", help="write the curves to this PNG")
-    parser.add_argument("--readme", help="Markdown file whose truncation table to replace")
+    parser.add_argument("--readme", nargs="+", default=[], help="Markdown files whose truncation table to replace")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args(argv)
     if not args.checkpoints and not args.results:
@@ -94,9 +94,9 @@ def main(argv=None) -> list[dict]:
         if args.plot:
             plot_truncation(rows, Path(args.plot))
             print(f"wrote {args.plot}")
-        if args.readme:
-            replace_table(Path(args.readme), table, BEGIN, END)
-            print(f"wrote the truncation table of {args.readme}")
+        for readme in args.readme:
+            replace_table(Path(readme), table, BEGIN, END)
+            print(f"wrote the truncation table of {readme}")
         return rows
     except GANLightningError as err:
         print(f"truncation.py: error: {err}", file=sys.stderr)

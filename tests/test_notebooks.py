@@ -128,3 +128,29 @@ def test_notebook_runs_in_a_jupyter_kernel(notebook_env, monkeypatch):
     assert not [out for out in outputs if out.output_type == "error"]
     assert sum("image/png" in out.get("data", {}) for out in outputs) >= 6  # the figures were drawn inline
     assert list(notebook_env.glob("runs/gan_basics/version_0/samples/epoch_001.png"))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The executed notebooks (scripts/build_notebooks.py): what a reader sees without running anything
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name.removesuffix(".py"))
+def test_the_executed_notebook_holds_its_source_as_it_is_now_with_outputs(path):
+    import nbformat
+
+    executed = path.with_suffix(".ipynb")
+    assert executed.is_file(), f"{executed.name} is missing: python scripts/build_notebooks.py --data-dir data"
+    assert executed.stat().st_size < 2e6
+    notebook = nbformat.read(executed, as_version=4)
+    source = jupytext.read(path)
+    assert [(c.cell_type, c.source) for c in notebook.cells] == [(c.cell_type, c.source) for c in source.cells], (
+        f"{executed.name} is out of date with {path.name}: python scripts/build_notebooks.py --only {path.name[:2]}")
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert all(c.execution_count is not None for c in code)  # every cell ran, in order
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1))
+    outputs = [out for c in code for out in c.outputs]
+    assert not [out for out in outputs if out.output_type == "error"]
+    first = code[0]  # a shipped generator's grid before anything trains
+    assert "pretrained(" in first.source and any("image/png" in out.get("data", {}) for out in first.outputs)
+    assert sum("image/png" in out.get("data", {}) for out in outputs) >= 4

@@ -98,6 +98,13 @@ def check_image_size(image_size: Optional[int]) -> None:
         raise GANLightningError(f"image_size={image_size} must be at least 4 pixels, e.g. 32 or 64.")
 
 
+def write_png(image: Tensor, path: Union[str, Path]) -> None:
+    """Save a uint8 image (C, H, W), C 1 or 3, as a grayscale or RGB PNG, pixel for pixel (what
+    :func:`read_image` reads back)."""
+    pixels = image.permute(1, 2, 0).numpy()
+    Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels).save(path, format="png")
+
+
 def write_synthetic_folder(root: Path, classes: int = 3, per_class: int = 24, size: int = 20, seed: int = 0) -> Path:
     """Write ``root/c<k>/<i>.png``: ``per_class`` RGB noise images of ``size`` x ``size`` pixels per class, each
     with a bright stripe whose column depends on its class (something a conditional model can learn): a stand-in
