@@ -63,6 +63,20 @@ def show_images(images: Tensor, title: str = "", nrow: int = 8) -> None:
     plt.show()
 
 
+def show_grids(models: dict[str, GAN], seed: int = 0) -> None:
+    """Draw each model's default sample grid (:func:`sample_grid`, one row per class or code where it has them)
+    side by side with matplotlib, titled with its key (in a notebook, inline)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(models), figsize=(6 * len(models), 6), squeeze=False)
+    for ax, (title, model) in zip(axes[0], models.items()):
+        grid, _ = sample_grid(model, default_grid_size(model), seed=seed)
+        ax.imshow(grid.permute(1, 2, 0).numpy())
+        ax.set_title(f"{title}: {type(model).__name__}")
+        ax.axis("off")
+    plt.show()
+
+
 def interpolate_noise(z0: Tensor, z1: Tensor, steps: int, method: Literal["slerp", "lerp"] = "slerp") -> Tensor:
     """Points from ``z0`` to ``z1`` (both (N, latent_dim)), endpoints included: shape (steps, N, latent_dim).
 

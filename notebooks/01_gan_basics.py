@@ -28,6 +28,23 @@
 # Everything here comes from the `gan_lightning` package; nothing of it is rewritten in the notebook. With the
 # default settings below it runs on a CPU in about five minutes (set `EPOCHS` lower to go faster).
 
+# %% [markdown]
+# ## 0. What a trained GAN draws
+#
+# Before training anything, here is what two generators shipped with gan-lightning draw. On the left, the
+# tutorial's GAN that this notebook trains, after 10 epochs; on the right, `fast_cdcgan`, the best recipe of the
+# README, asked for one digit per row. Both were trained by `make reproduce` on this project's CPU (the README's
+# results table gives their numbers; FID is explained in notebook 3, lower is better). `pretrained(name)` loads
+# one in a second and downloads nothing.
+
+# %%
+from gan_lightning import pretrained
+from gan_lightning.hub import describe
+from gan_lightning.sampling import show_grids
+
+names = ["gan", "fast_cdcgan"]  # weights shipped inside the package: no training, no download
+show_grids({f'pretrained("{name}"), FID {describe(name)["scores"]["fid"]:.2f}': pretrained(name) for name in names})
+
 # %%
 import os
 

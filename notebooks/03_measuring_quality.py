@@ -29,6 +29,20 @@
 # The metrics come from `gan_lightning.callbacks` and `gan_lightning.metrics`; the third code cell is the only
 # place that names them.
 
+# %% [markdown]
+# ## 0. Two generators and their FID
+#
+# Two generators shipped with gan-lightning, with the FID `make reproduce` measured for them (the number this
+# notebook explains: lower is better). The difference you see between the grids is the difference FID counts.
+
+# %%
+from gan_lightning import pretrained
+from gan_lightning.hub import describe
+from gan_lightning.sampling import show_grids
+
+names = ["gan", "fast_cdcgan"]  # weights shipped inside the package: no training, no download
+show_grids({f'pretrained("{name}"), FID {describe(name)["scores"]["fid"]:.2f}': pretrained(name) for name in names})
+
 # %%
 import os
 

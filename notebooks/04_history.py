@@ -34,6 +34,21 @@
 #
 # With the default settings it takes about `5 x MINUTES` plus a minute: about 11 minutes.
 
+# %% [markdown]
+# ## 0. Where the history leads
+#
+# Two generators shipped with gan-lightning, trained by `make reproduce`: the `pggan` recipe this notebook also
+# trains, after 12 minutes, and `fast_infogan`, the best unconditional recipe of the README (a DCGAN with hinge
+# loss, spectral norm and an InfoGAN code: one row per code). The title gives each one's FID (notebook 3).
+
+# %%
+from gan_lightning import pretrained
+from gan_lightning.hub import describe
+from gan_lightning.sampling import show_grids
+
+names = ["pggan", "fast_infogan"]  # weights shipped inside the package: no training, no download
+show_grids({f'pretrained("{name}"), FID {describe(name)["scores"]["fid"]:.2f}': pretrained(name) for name in names})
+
 # %%
 import os
 

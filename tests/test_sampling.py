@@ -28,3 +28,27 @@ def test_slerp_of_parallel_ends_is_finite():
         interpolate_noise(z, z, 1)
 
 
+
+
+def test_show_grids_draws_each_models_default_grid_side_by_side(monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from gan_lightning import GAN, ConditionalGAN, MLPDiscriminator, MLPGenerator
+    from gan_lightning.sampling import default_grid_size, sample_grid, show_grids
+
+    torch.manual_seed(0)
+    models = {"plain": GAN(MLPGenerator(), MLPDiscriminator()),
+              "conditional": ConditionalGAN(MLPGenerator(n_classes=10), MLPDiscriminator(n_classes=10))}
+    shown = []
+    monkeypatch.setattr(plt, "show", lambda: shown.append(plt.gcf()))
+    show_grids(models)
+    (figure,) = shown
+    axes = figure.axes
+    assert [ax.get_title() for ax in axes] == ["plain: GAN", "conditional: ConditionalGAN"]
+    for ax, model in zip(axes, models.values()):  # the grid sample_grid draws, one row per class where there are
+        grid, _ = sample_grid(model, default_grid_size(model))
+        assert ax.get_images()[0].get_array().shape == tuple(grid.permute(1, 2, 0).shape)
+    plt.close(figure)
