@@ -11,16 +11,31 @@
 # ---
 
 # %% [markdown]
-# # 2. 条件付き GAN：言われた数字を描く
+# # 2. 条件付き GAN：頼んだ数字を描く
 #
-# ノートブック1の GAN は *何かしらの* 数字を描きます。どの数字になるかはノイズ次第で、こちらからは選べません。**条件付き GAN**（conditional GAN、Mirza と Osindero, 2014）は、クラスのラベルを両方のネットワークに渡します。
+# ノートブック1の GAN は *何かしらの* 数字を描きます。どの数字になるかはノイズ次第で、こちらからは選べません。Mirza と Osindero（2014）の **条件付き GAN**（conditional GAN）は、クラスのラベルを両方のネットワークに渡します。
 #
 # - 生成器 `G(z, y)` は、数字 `y` の画像を描きます。
 # - 識別器 `D(x, y)` は、`x` が *数字 `y` の* 本物の画像かどうかを判定します。
 #
-# 上手に描けた 3 でも、7 として差し出されれば D にとっては偽物です。そのため G は、頼まれた数字を描かなければなりません。これは元のチュートリアルの条件付き GAN（第 V 章）です。学習のステップはノートブック1と同じで、新しいのはラベルだけです。
+# 上手に描けた 3 でも、7 として差し出されれば D にとっては偽物です。そのため G は、頼まれた数字を描かなければなりません。これは元のチュートリアルの条件付き GAN（チュートリアルの第 V 節）です。学習のステップはノートブック1と同じで、新しいのはラベルだけです。
 #
 # 既定の設定なら、このノートブックは CPU で5分ほどで実行できます。
+
+# %% [markdown]
+# ## 0. 学習済みの条件付き GAN が描くもの
+#
+# gan-lightning に同梱されている2つの条件付き生成器に、1行に1つの数字を描かせます（一番上の行が 0）。左は、このノートブックで学習させる `cgan` を10エポック学習させたもの、右は README で最も良いレシピ `fast_cdcgan`（畳み込み、projection 識別器、クラス分類ヘッド）です。どちらも `make reproduce` で学習させました。`pretrained(name)` は1秒ほどで生成器を読み込みます。
+#
+# そのあとの2つのセルは準備です。1つ目のセルで設定を決めます。`EPOCHS` は学習用の60,000枚の画像を何周するか、`BATCHES` は1エポックのバッチ数（バッチの数か、エポックのうちの割合。1.0 なら937バッチすべて）、`LOG_EVERY` は損失を何バッチごとに記録するかです（`FAST` と `DATA_DIR` はノートブック1と同じくテストのための変数です）。2つ目のセルは必要なモジュールを読み込み、`DATA_DIR` に MNIST がなければダウンロードします。
+
+# %%
+from gan_lightning import pretrained
+from gan_lightning.hub import describe
+from gan_lightning.sampling import show_grids
+
+names = ["cgan", "fast_cdcgan"]  # weights shipped inside the package: no training, no download
+show_grids({f'pretrained("{name}"), FID {describe(name)["scores"]["fid"]:.2f}': pretrained(name) for name in names})
 
 # %%
 import os
@@ -54,12 +69,14 @@ data.prepare_data()  # downloads MNIST into DATA_DIR when it is not there yet
 # %% [markdown]
 # ## 1. 両方のネットワークにラベルを渡す
 #
-# ラベルは **one-hot** ベクトルとしてネットワークに入ります。たとえば数字の 3 は、3番目だけが 1 で残りが 0 の、10 個の数になります。元のチュートリアルと同じく、ネットワークはこれを入力に連結（concatenate）するだけです。
+# ラベルは **one-hot** ベクトルとしてネットワークに入ります。たとえば数字の 3 は10個の数になり、位置 3 だけが 1 で、残りはすべて 0 です（位置は 0 から数えます）。元のチュートリアルと同じく、ネットワークはこれを入力に連結（concatenate）するだけです。
 #
-# - `MLPGenerator(n_classes=10)`：ノイズ（100）＋ one-hot ラベル（10）＝ 110 個の入力
-# - `MLPDiscriminator(n_classes=10)`：画素（784）＋ one-hot ラベル（10）＝ 794 個の入力
+# - `MLPGenerator(n_classes=10)`：ノイズ（100）＋ one-hot ラベル（10）＝ 110個の入力
+# - `MLPDiscriminator(n_classes=10)`：画素（784）＋ one-hot ラベル（10）＝ 794個の入力
 #
 # それ以外はノートブック1のネットワークと同じです。
+#
+# 下のセルでは、ラベル 3 と 7 の one-hot ベクトルを表示し、2つのネットワークの最初の層を確かめてから、ラベル 0〜3 の画像を4枚作って D に通します。
 
 # %%
 print(F.one_hot(torch.tensor([3, 7]), num_classes=10))
@@ -76,7 +93,7 @@ fake = G(z, y)
 print("G(z, y):", tuple(fake.shape), " D(G(z, y), y):", tuple(D(fake, y)[0].shape))
 
 # %% [markdown]
-# 条件付きのネットワークは、ラベルなしでは動きません。そのときは、何が足りないかを1文で教えてくれます。
+# 条件付きのネットワークは、ラベルがないと動きません。そのときは、何が足りないかを1文で説明するエラー（`GANLightningError`）を出します。
 
 # %%
 try:
@@ -89,7 +106,9 @@ except GANLightningError as err:
 #
 # `ConditionalGAN` は、ノートブック1と同じ学習ステップを実行します。本物の画像とそのラベルのバッチごとに、*同じラベルの* 偽物を作ります。そのため D は、どの数字についても本物と偽物を同じ割合で見ることになり、見た目だけで両者を見分けるしかありません。
 #
-# 条件付きモデルでは、`SampleGrid` は1行に1つの数字を並べます。100 枚のサンプルなら 10 行で、一番上が 0 です。
+# 条件付きモデルでは、`SampleGrid` は1行に1つの数字を並べます。100枚のサンプルなら10行で、一番上の行が 0 です。
+#
+# 下の2つのセルで学習させ、1エポック後と最後のエポックのグリッドを並べて表示します。
 
 # %%
 seed_everything(SEED)
@@ -111,11 +130,11 @@ for ax, path in zip(axes, (grids[1], grids[-1])):
 plt.show()
 
 # %% [markdown]
-# 1エポック後には、ラベルはまだほとんど効いていません。どの行にも同じような形がいくつか並んでいるだけです。生成器はまず数字らしい形一般を覚え、そのあとでラベルに従うことを覚えます。5エポック後には、ほとんどの行にその行の数字が描かれます。はっきり描ける数字もあれば（私たちの実行では 0、1、7）、まだ弱かったり、形の似た数字と混ざったりするもの（4 と 9、5 と 6）もあります。エポックを増やすと良くなります。`configs/cgan.yaml` は 30 エポック学習します。
+# 1エポック後には、ラベルはまだほとんど効いていません。どの行にも同じような形がいくつか並んでいるだけです。生成器はまず数字一般の見た目を覚え、そのあとでラベルに従うことを覚えます。5エポック後には、ほとんどの行にその行の数字が描かれます。はっきり描けている数字もあれば（私たちの実行では 0、1、7）、まだ弱かったり、形の似た数字と混ざったりしているもの（4 と 9、5 と 6）もあります。エポックを増やすと良くなります。`configs/cgan.yaml` は30エポック学習させます。
 #
-# ## 3. `model.sample` で、1行に1つの数字
+# ## 3. `model.sample` で1行に1つの数字を描く
 #
-# 学習したモデルから画像を描く方法は `model.sample(num_samples, labels=...)` の1つだけです（グリッドもスクリプトもこのノートブックも、すべてこれを使います）。返ってくる画像の値は [-1, 1] です。条件付きモデルでは、`labels` で各画像をどの数字にするかを指定します。
+# 学習させたモデルから画像を描く方法は、`model.sample(num_samples, labels=...)` の1つだけです（グリッドもスクリプトもこのノートブックも、すべてこれを使います）。返ってくる画像の値は [-1, 1] の範囲です。条件付きモデルでは、`labels` で各画像をどの数字にするかを指定します。下の `rows` は、0 を10個、次に 1 を10個、…、最後に 9 を10個並べたラベルです。
 
 # %%
 rows = torch.arange(10).repeat_interleave(10)  # 0 ten times, then 1 ten times, ..., 9
@@ -133,7 +152,7 @@ chosen = model.sample(16, labels=DIGIT)
 show_images(chosen, f"model.sample(16, labels={DIGIT})")
 
 # %% [markdown]
-# `labels` を渡さなければ、モデルは学習データと同じ割合でラベルを自分で選びます（たとえば MNIST では、5 より 1 のほうが少し多く含まれています）。
+# `labels` を渡さなければ、モデルが学習データと同じ割合でラベルを自分で選びます（たとえば MNIST では、1 が 5 より少し多く含まれています）。下のセルでは、モデルが選んだ10,000個のラベルに各数字が占める割合を表示してから、ラベルを指定せずに16枚描きます。
 
 # %%
 drawn = model.sample_labels(10000)
@@ -143,7 +162,7 @@ show_images(model.sample(16), "model.sample(16): labels drawn by the model")
 # %% [markdown]
 # ## 5. ノイズはスタイル、ラベルは数字
 #
-# ラベルで数字が決まるなら、ノイズは何をしているのでしょうか。行ごとに1つのノイズベクトルを固定し、行に沿ってラベルだけを変えてみます（`model.sample` には、ノイズを `z` として渡せます）。
+# ラベルで数字が決まるなら、ノイズは何をしているのでしょうか。行ごとに1つのノイズベクトルを固定し、行に沿ってラベルだけを変えてみます（`model.sample` には、ノイズを `z` として渡せます）。下のセルでは、5つのノイズベクトルをそれぞれ10回ずつ繰り返し（`repeat_interleave`）、各行でラベルを 0 から 9 まで変えます。
 
 # %%
 torch.manual_seed(SEED)
@@ -153,9 +172,9 @@ same_style = model.sample(styles * 10, labels=torch.arange(10).repeat(styles), z
 show_images(same_style, "one noise vector per row, labels 0 to 9 along it", nrow=10)
 
 # %% [markdown]
-# ラベルは数字を決め、ノイズはそれ以外のすべて、つまり *スタイル*（線の太さ、傾き、大きさ）を決めるはずです。ネットワークはスタイルについて何も教えられていません。ラベルで決まらない部分を表すのに、ノイズを使うしかないのです。学習が短いうちは、この分離はまだ大まかです。行に沿って見ると、モデルがよく覚えた数字は、その行の太さや大きさを保つ傾向があります。一方で、ノイズがラベルに勝ってしまうこともあります（私たちの実行では、ほとんどのラベルで 5 や 9 のような形を描いた行がありました）。長く学習するほど、行は一貫していきます。
+# ラベルは数字を決め、ノイズはそれ以外のすべて、つまり *スタイル*（線の太さ、傾き、大きさ）を決めるはずです。ネットワークはスタイルについて何も教えられていません。ラベルで決まらない部分を表すのに、ノイズを使うしかないのです。学習が短いうちは、この役割分担はまだ大まかです。行に沿って見ると、モデルがよく覚えた数字は、その行の太さや大きさを保つ傾向があります。一方で、ノイズがラベルに勝ってしまうこともあります（私たちの実行では、ほとんどのラベルで 5 や 9 のような形を描いた行がありました）。長く学習させるほど、行は一貫していきます。
 #
 # ## 次に読むもの
 #
-# - ノートブック3では、サンプルの質を測ります。条件付きモデルについては、頼まれた数字をどれだけ正しく描けているかも測れます。
-# - 同じモデルをコマンドラインから、チェックポイント付きで：`gan-lightning fit --config configs/cgan.yaml --data.data_dir data` のあと、`python scripts/sample.py runs/cgan/version_0/checkpoints/last.ckpt --digit 7 --out sevens.png` や `python scripts/interpolate.py runs/cgan/version_0/checkpoints/last.ckpt --out walk.gif --steps 30`。
+# - ノートブック3では、サンプルの質を測ります。条件付きモデルについては、頼まれた数字をどれだけの割合で描けているかも測ります。
+# - 同じモデルをコマンドラインから、チェックポイント付きで：`gan-lightning fit --config configs/cgan.yaml --data.data_dir data` を実行したあと、`python scripts/sample.py runs/cgan/version_0/checkpoints/last.ckpt --digit 7 --out sevens.png` または `python scripts/interpolate.py runs/cgan/version_0/checkpoints/last.ckpt --out walk.gif --steps 30`。

@@ -26,8 +26,8 @@
 # follows FID over a training run and keeps the best checkpoint. With the default settings it runs on a CPU in
 # about five minutes.
 #
-# The metrics come from `gan_lightning.callbacks` and `gan_lightning.metrics`; the third code cell is the only
-# place that names them.
+# The metrics come from `gan_lightning.callbacks` and `gan_lightning.metrics`; the code cell that begins
+# with the comment `# The metrics API of gan_lightning` is the only place that names them.
 
 # %% [markdown]
 # ## 0. Two generators and their FID
