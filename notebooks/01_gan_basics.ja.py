@@ -359,4 +359,4 @@ print(f"too-strong D:     {spread(strong_d):.2f}")
 #
 # - ノートブック2：頼んだ数字を描く *条件付き* GAN。
 # - ノートブック3：FID と IS でサンプルの質を測る方法。
-# - 同じ学習をコマンドラインから、チェックポイント付きで：`gan-lightning fit --config configs/gan.yaml --data.data_dir data` を実行したあと、`python scripts/sample.py runs/gan/version_0/checkpoints/last.ckpt --out samples.png`。
+# - 同じ学習をコマンドラインから、チェックポイント付きで：`gan-lightning fit --config configs/gan.yaml --data.data_dir data` を実行したあと、`gan-lightning predict --ckpt_path runs/gan/version_0/checkpoints/last.ckpt`（`samples/grid.png` に書き出します）。

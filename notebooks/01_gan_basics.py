@@ -413,4 +413,4 @@ print(f"too-strong D:     {spread(strong_d):.2f}")
 # - Notebook 3: measuring sample quality with FID and IS.
 # - The same training from the command line, with checkpoints:
 #   `gan-lightning fit --config configs/gan.yaml --data.data_dir data`, then
-#   `python scripts/sample.py runs/gan/version_0/checkpoints/last.ckpt --out samples.png`.
+#   `gan-lightning predict --ckpt_path runs/gan/version_0/checkpoints/last.ckpt` (writes `samples/grid.png`).

@@ -177,4 +177,4 @@ show_images(same_style, "one noise vector per row, labels 0 to 9 along it", nrow
 # ## 次に読むもの
 #
 # - ノートブック3では、サンプルの質を測ります。条件付きモデルについては、頼まれた数字をどれだけの割合で描けているかも測ります。
-# - 同じモデルをコマンドラインから、チェックポイント付きで：`gan-lightning fit --config configs/cgan.yaml --data.data_dir data` を実行したあと、`python scripts/sample.py runs/cgan/version_0/checkpoints/last.ckpt --digit 7 --out sevens.png` または `python scripts/interpolate.py runs/cgan/version_0/checkpoints/last.ckpt --out walk.gif --steps 30`。
+# - 同じモデルをコマンドラインから、チェックポイント付きで：`gan-lightning fit --config configs/cgan.yaml --data.data_dir data` を実行したあと、`gan-lightning predict --ckpt_path runs/cgan/version_0/checkpoints/last.ckpt --samples.label 7 --output.dir sevens` または `python scripts/interpolate.py runs/cgan/version_0/checkpoints/last.ckpt --out walk.gif --steps 30`。

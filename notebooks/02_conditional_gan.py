@@ -194,5 +194,5 @@ show_images(same_style, "one noise vector per row, labels 0 to 9 along it", nrow
 #   asked for.
 # - The same model from the command line, with checkpoints:
 #   `gan-lightning fit --config configs/cgan.yaml --data.data_dir data`; then
-#   `python scripts/sample.py runs/cgan/version_0/checkpoints/last.ckpt --digit 7 --out sevens.png`
+#   `gan-lightning predict --ckpt_path runs/cgan/version_0/checkpoints/last.ckpt --samples.label 7 --output.dir sevens`
 #   or `python scripts/interpolate.py runs/cgan/version_0/checkpoints/last.ckpt --out walk.gif --steps 30`.

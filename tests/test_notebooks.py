@@ -98,6 +98,18 @@ def test_every_notebook_has_its_checks_and_a_twin():
     assert len(ALL) == 2 * len(ENGLISH)
 
 
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name.removesuffix(".py"))
+def test_the_scripts_configs_and_commands_a_notebook_names_exist(path):
+    import re
+
+    from gan_lightning.cli import GANLightningCLI
+
+    text = path.read_text(encoding="utf-8")
+    named = [ROOT / name for name in re.findall(r"((?:scripts|configs)/[\w/]+\.(?:py|yaml))", text)]
+    assert not [p for p in named if not p.is_file()]
+    assert set(re.findall(r"`gan-lightning (\w+)", text)) <= set(GANLightningCLI.subcommands())
+
+
 @pytest.mark.parametrize("path", ENGLISH, ids=lambda p: p.stem)
 def test_japanese_notebook_has_the_same_code_and_translated_text(path):
     twin = japanese_twin(path)
