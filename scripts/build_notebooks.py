@@ -66,7 +66,8 @@ def execute(source: Path, data_dir: str, timeout: int):
     from nbclient import NotebookClient
 
     notebook = jupytext.read(source)
-    os.environ["GAN_NOTEBOOK_DATA"] = str(Path(data_dir).resolve())
+    if Path(data_dir).resolve() != (ROOT / "data").resolve():  # the notebooks' own default is ../data
+        os.environ["GAN_NOTEBOOK_DATA"] = str(Path(data_dir).resolve())
     os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])  # this checkout
     NotebookClient(notebook, timeout=timeout, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
