@@ -30,6 +30,7 @@ from gan_lightning.models import GAN
 
 DIR = Path(__file__).resolve().parent / "weights"
 FORMAT = 1  # of the JSON; a reader refuses newer formats
+MODULE_PREFIX = "_module."  # the module's own buffers in the weights file: a conditional model's label_probs
 _SKIPPED_STATE = {"torch_rng_state"}  # checkpoint sections a module reads back, less what is not for sampling
 
 __all__ = ["available", "describe", "load_weights", "model_config", "pretrained", "record_scores", "ship"]
@@ -94,7 +95,8 @@ def model_config(name: str, directory: Optional[Union[str, Path]] = None) -> dic
 def load_weights(model: GAN, name: str, directory: Optional[Union[str, Path]] = None) -> GAN:
     """Put the weights of shipped generator ``name`` into ``model``'s generator (and its EMA copy), after checking
     them against the JSON's SHA-256 and the generator's own parameter names and shapes; restores the state the
-    module keeps beside its weights (a ProgressiveGAN's stage)."""
+    module keeps beside its weights (a ProgressiveGAN's stage, a conditional model's training label distribution,
+    which ``sample()`` draws its labels from)."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
@@ -110,6 +112,13 @@ def load_weights(model: GAN, name: str, directory: Optional[Union[str, Path]] = 
     except (SafetensorError, OSError) as err:
         raise GANLightningError(f"{weights} is not a safetensors file ({err}): reinstall gan-lightning.") from err
     model.on_load_checkpoint(info.get("module_state", {}))
+    buffers = dict(model.named_buffers(recurse=False))
+    for key in [key for key in state if key.startswith(MODULE_PREFIX)]:
+        value, buffer = state.pop(key), buffers.get(key.removeprefix(MODULE_PREFIX))
+        if buffer is None or buffer.shape != value.shape:
+            raise GANLightningError(f"{weights} does not fit the module {name}.json describes (first mismatch: "
+                                    f"{key}): ship the two files together from one run.")
+        buffer.copy_(value)
     networks = [model.generator] + ([model.generator_ema.module] if model.generator_ema is not None else [])
     for network in networks:
         expected = network.state_dict()
@@ -137,6 +146,9 @@ def ship(checkpoint: Union[str, Path], name: str, row: dict[str, Any], directory
     model = load_model(checkpoint)
     state = {key: value.detach().to(dtype if value.is_floating_point() else value.dtype).contiguous()
              for key, value in model.sampling_generator.state_dict().items()}
+    parameters = sum(value.numel() for value in state.values())
+    state.update({MODULE_PREFIX + key: value.detach().contiguous()  # as they are: label shares stay exact
+                  for key, value in model.named_buffers(recurse=False)})
     directory.mkdir(parents=True, exist_ok=True)
     weights = directory / f"{name}.safetensors"
     with atomic_write(weights) as tmp:
@@ -152,7 +164,7 @@ def ship(checkpoint: Union[str, Path], name: str, row: dict[str, Any], directory
         "hyper_parameters": hparams,
         "module_state": module_state,
         "weights": {"file": weights.name, "sha256": _sha256(weights), "dtype": str(dtype).removeprefix("torch."),
-                    "generator": model.sampling_protocol, "parameters": sum(v.numel() for v in state.values())},
+                    "generator": model.sampling_protocol, "parameters": parameters},
         "source": {"checkpoint": str(checkpoint), "epoch": raw.get("epoch"), "global_step": raw.get("global_step")},
         "results_row": {key: value for key, value in row.items() if _plain(value)},
     }

@@ -30,7 +30,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import torch
 import yaml
@@ -179,8 +179,19 @@ def finished(run: Path, config: dict, settings: dict) -> Optional[dict]:
     if not (saved.is_file() and trained_with.is_file()):
         return None
     result = json.loads(saved.read_text())
-    same = yaml.safe_load(trained_with.read_text()) == config and result.get("settings") == settings
+    same = same_config(config, yaml.safe_load(trained_with.read_text())) and result.get("settings") == settings
     return result if same else None
+
+
+FROM_THE_DATA = {"n_classes", "aux_classes", "num_classes"}  # null in a recipe: filled from the data by fit
+
+
+def same_config(resolved: Any, saved: Any, key: str = "") -> bool:
+    """Whether a run's saved config.yaml is the resolved configuration, where a class count the recipe leaves null
+    (taken from the data, which the comparison checks too) was recorded as the number fit filled in."""
+    if isinstance(resolved, dict) and isinstance(saved, dict):
+        return resolved.keys() == saved.keys() and all(same_config(resolved[k], saved[k], k) for k in resolved)
+    return resolved == saved or (key in FROM_THE_DATA and resolved is None and isinstance(saved, int))
 
 
 def run_one(args, recipe: tuple, seed: int, first: bool, backbone, real, grids: Path) -> dict:

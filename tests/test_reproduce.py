@@ -140,3 +140,30 @@ def test_make_reproduce_runs_the_readme_command_on_every_shipped_recipe():
     parse = script("reproduce.py")["parse_recipe"]
     mnist = {config.stem for config in CONFIGS if "ImageFolderDataModule" not in config.read_text()}
     assert {parse(spec)[0] for spec in specs(makefile)} == mnist  # every MNIST recipe (folders need your images)
+
+
+def test_a_conditional_run_is_reused_though_fit_filled_its_class_counts_from_the_data():
+    """The recipe leaves the class counts null (taken from the data); the run's config.yaml records 10: the same."""
+    import copy
+
+    from conftest import ROOT
+
+    functions = script("reproduce.py")
+    resolved = functions["resolved_config"](["fit", "--config", str(ROOT / "configs" / "fast_cdcgan.yaml"),
+                                             "--data.data_dir", "x"])
+    init = resolved["model"]["init_args"]
+    nulls = [(init, "num_classes"), (init["generator"]["init_args"], "n_classes"),
+             (init["discriminator"]["init_args"], "n_classes"), (init["discriminator"]["init_args"], "aux_classes")]
+    assert all(where[key] is None for where, key in nulls)
+    saved = copy.deepcopy(resolved)
+    saved_init = saved["model"]["init_args"]
+    for where, key in [(saved_init, "num_classes"), (saved_init["generator"]["init_args"], "n_classes"),
+                       (saved_init["discriminator"]["init_args"], "n_classes"),
+                       (saved_init["discriminator"]["init_args"], "aux_classes")]:
+        where[key] = 10
+    assert functions["same_config"](resolved, saved)
+    saved_init["ema_decay"] = 0.5  # any other difference is a different run
+    assert not functions["same_config"](resolved, saved)
+    saved_init["ema_decay"] = resolved["model"]["init_args"]["ema_decay"]
+    saved["seed_everything"] = None if resolved["seed_everything"] is not None else 1  # null only for class counts
+    assert not functions["same_config"](resolved, saved)
