@@ -48,7 +48,7 @@ def markdown(rows: list[dict], floor: dict, protocol: str) -> str:
         return " | ".join(spread([r.get(k) for r in runs], digits) for k, (_, digits) in columns.items())
 
     def header(first: str, columns: dict) -> list[str]:
-        names = [first, *(name for name, _ in columns.values())]
+        names = [*first.split(" | "), *(name for name, _ in columns.values())]
         return ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
 
     recipes = {name: [r for r in rows if r["recipe"] == name] for name in dict.fromkeys(r["recipe"] for r in rows)}

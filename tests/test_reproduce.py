@@ -57,6 +57,9 @@ def test_reproduce_trains_scores_and_writes_the_table(reproduce, tmp_path, capsy
     table = (tmp_path / "out" / "results.md").read_text()
     header = "| recipe | seeds | epochs | generator steps | time (min) | best epoch | FID | IS | KID | cond_acc |"
     assert header in table and "| real MNIST training images (the floor) |" in table
+    for block in re.findall(r"(?:^\|.*\|\n)+", table, flags=re.M):  # Markdown renders a table only when its
+        lines = block.splitlines()                                   # delimiter row has the header's cells
+        assert len({line.count("|") for line in lines}) == 1, block
     assert "| recipe | precision | recall | density | coverage | classes | class KL |" in table
     assert re.search(r"\n\| `gan` \(1e\)( \| [0-9.]+( ± [0-9.]+)?){6} \|\n", table)
     gan_row = next(line for line in table.splitlines() if line.startswith("| `gan` (1e) | 2 | 1 | 2 | "))
