@@ -37,6 +37,6 @@ reproduce: setup
 	$(BIN)/python scripts/nearest_neighbors.py --results results/results.csv --recipe fast_cdcgan \
 	    --data-dir $(DATA) --out docs/nearest_neighbors.png
 
-## notebooks: execute the tutorial notebooks into notebooks/*.ipynb, outputs included (about 30 minutes on a CPU)
+## notebooks: execute the tutorial notebooks into notebooks/*.ipynb, outputs included (about 13 minutes on a CPU)
 notebooks: setup
 	$(BIN)/python scripts/build_notebooks.py --data-dir $(DATA)

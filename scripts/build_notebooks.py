@@ -1,7 +1,7 @@
 """Execute the tutorial notebooks and write them as .ipynb files with their outputs, for readers who open them on
 GitHub or in any notebook viewer without installing anything.
 
-    python scripts/build_notebooks.py --data-dir data             # all four, both languages (about 30 min on a CPU)
+    python scripts/build_notebooks.py --data-dir data             # all four, both languages (about 13 min on a CPU)
     python scripts/build_notebooks.py --data-dir data --only 01   # one of them
     python scripts/build_notebooks.py --japanese-only             # after editing only the Japanese text: no run
 
