@@ -165,4 +165,4 @@ def test_the_executed_notebook_holds_its_source_as_it_is_now_with_outputs(path):
     assert not [out for out in outputs if out.output_type == "error"]
     first = code[0]  # a shipped generator's grid before anything trains
     assert "pretrained(" in first.source and any("image/png" in out.get("data", {}) for out in first.outputs)
-    assert sum("image/png" in out.get("data", {}) for out in outputs) >= 4
+    assert sum("image/png" in out.get("data", {}) for out in outputs) >= 3  # notebook 03 draws the fewest: 3
