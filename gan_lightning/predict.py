@@ -11,6 +11,7 @@ grid, one PNG per image, and/or one array file. Under DDP Lightning gives each p
 indices (no padding in predict), each writes its PNGs, and process 0 gathers the shares into the grid and arrays.
 """
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, Optional
@@ -29,6 +30,7 @@ from gan_lightning.errors import GANLightningError
 from gan_lightning.metrics.backbones import to_uint8
 
 FORMATS = ("grid", "png", "pt", "npz")
+PART_TIMEOUT_S = 1800.0  # how long process 0 waits for the others' samples, as torch.distributed's default
 
 
 class _Requests(Dataset):
@@ -141,15 +143,20 @@ class SampleWriter(BasePredictionWriter):
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         if stage != "predict":
             return
-        try:  # a folder that cannot be written is found before any image is drawn
+        rank = trainer.global_rank
+        try:  # a folder that cannot be written is found before any image is drawn (one test file per process)
             self.dir.mkdir(parents=True, exist_ok=True)
-            with atomic_write(self.dir / ".write-test") as tmp:
+            with atomic_write(self.dir / f".write-test-{rank}") as tmp:
                 tmp.write_bytes(b"")
-            (self.dir / ".write-test").unlink()
-        except OSError as err:
+            (self.dir / f".write-test-{rank}").unlink()
+            self._part(rank).unlink(missing_ok=True)  # left by an interrupted run; Lightning's post_setup barrier
+        except OSError as err:                          # follows, so no process writes its share before this
             raise GANLightningError(f"Cannot write into {self.dir} ({err.strerror or err}): choose another "
                                     "--output.dir.") from err
         self._parts = []
+
+    def _part(self, rank: int) -> Path:
+        return self.dir / f".predict-part-{rank}.pt"
 
     def write_on_batch_end(self, trainer: Trainer, pl_module: LightningModule, prediction: dict[str, Tensor],
                            batch_indices: Optional[Sequence[int]], batch: Any, batch_idx: int,
@@ -168,17 +175,19 @@ class SampleWriter(BasePredictionWriter):
     def on_predict_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         share = _concat(self._parts)
         self._parts = []
-        if trainer.world_size > 1:  # each process's share goes through a file; process 0 joins them
-            part = self.dir / f".predict-part-{trainer.global_rank}.pt"
-            with atomic_write(part) as tmp:
+        if trainer.world_size > 1:
+            # Each process's share goes through a file (written atomically) and process 0 waits for the files,
+            # not for a barrier: a process that leaves right after its last gloo collective can cut that
+            # collective short for the others ("Connection closed by peer", pytorch/pytorch#61670).
+            with atomic_write(self._part(trainer.global_rank)) as tmp:
                 torch.save(share, tmp)
-            trainer.strategy.barrier("predict-parts")
-            if trainer.is_global_zero:
-                paths = [self.dir / f".predict-part-{rank}.pt" for rank in range(trainer.world_size)]
-                share = _concat([torch.load(path, weights_only=True) for path in paths])
-                for path in paths:
-                    path.unlink()
-            trainer.strategy.barrier("predict-joined")
+            if not trainer.is_global_zero:
+                return
+            paths = [self._part(rank) for rank in range(trainer.world_size)]
+            _wait_for_files(paths, timeout_s=PART_TIMEOUT_S)
+            share = _concat([torch.load(path, weights_only=True) for path in paths])
+            for path in paths:
+                path.unlink()
         if trainer.is_global_zero:
             self._write_all(share, pl_module, _requests(trainer))
 
@@ -198,6 +207,15 @@ class SampleWriter(BasePredictionWriter):
             with atomic_write(self.dir / "samples.npz") as tmp, open(tmp, "wb") as f:
                 np.savez(f, **{key: value.numpy() for key, value in samples.items()},
                          **{key: np.asarray(value) for key, value in settings.items()})
+
+
+def _wait_for_files(paths: list[Path], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while missing := [path for path in paths if not path.exists()]:
+        if time.monotonic() > deadline:
+            raise GANLightningError(f"{', '.join(p.name for p in missing)} not written within {timeout_s:.0f} s: "
+                                    "another process failed (see its error above); run predict again.")
+        time.sleep(0.02)
 
 
 def _concat(parts: list[dict[str, Tensor]]) -> dict[str, Tensor]:

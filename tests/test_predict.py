@@ -131,8 +131,10 @@ def test_two_processes_share_the_samples_without_duplicates(tiny_runs, tmp_path)
     checkpoint = tiny_runs["cgan"] / "checkpoints" / "last.ckpt"
     args = ["predict", "--ckpt_path", str(checkpoint), "--samples.num", "23", "--samples.batch_size", "4",
             "--output.formats", "[pt,png]", "--trainer.accelerator", "cpu", "--trainer.enable_progress_bar", "false"]
+    (tmp_path / "ddp").mkdir()
+    torch.save({"index": torch.tensor([0])}, tmp_path / "ddp" / ".predict-part-1.pt")  # left by an interrupted run
     ddp = run_cli([*args, "--output.dir", "ddp", "--trainer.devices", "2", "--trainer.strategy", "ddp"], tmp_path)
-    assert ddp.returncode == 0, ddp.stderr[-3000:]
+    assert ddp.returncode == 0, ddp.stdout[-2000:] + ddp.stderr[-4000:]
     one = run_cli([*args, "--output.dir", "one", "--trainer.devices", "1"], tmp_path)
     assert one.returncode == 0, one.stderr[-3000:]
     ddp_samples, one_samples = (torch.load(tmp_path / d / "samples.pt", weights_only=True) for d in ("ddp", "one"))
@@ -141,3 +143,12 @@ def test_two_processes_share_the_samples_without_duplicates(tiny_runs, tmp_path)
     assert torch.equal(ddp_samples["labels"], one_samples["labels"])
     assert len(list((tmp_path / "ddp").rglob("*.png"))) == 23 and not list((tmp_path / "ddp").glob(".*"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ddp", "one"]  # no logs or config.yaml beside them
+
+
+def test_process_zero_says_which_share_never_came(tmp_path):
+    from gan_lightning.errors import GANLightningError
+    from gan_lightning.predict import _wait_for_files
+
+    (tmp_path / ".predict-part-0.pt").write_bytes(b"")
+    with pytest.raises(GANLightningError, match=r"^\.predict-part-1\.pt not written within 0 s: another process"):
+        _wait_for_files([tmp_path / ".predict-part-0.pt", tmp_path / ".predict-part-1.pt"], timeout_s=0.05)
