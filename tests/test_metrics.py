@@ -255,6 +255,35 @@ def test_corrupt_cache_file_is_recomputed(tmp_path):
     assert torch.load(path, weights_only=True)["key"].startswith("mnist-test-50-")
 
 
+def test_reference_knn_radii_are_computed_once_per_machine_in_one_pass(tmp_path, monkeypatch):
+    from gan_lightning.metrics import neighbours, registry
+
+    backbone = get_backbone("mnist")
+    real = reference_features(backbone, digits(120, seed=6), "mnist", "test", cache_dir=str(tmp_path))
+    fake = extract(backbone, digits(100, seed=7) // 2)
+    passes = []
+    one_pass = neighbours.squared_knn_radii_of
+    monkeypatch.setattr(registry, "squared_knn_radii_of", lambda f, ks: passes.append(list(ks)) or one_pass(f, ks))
+    monkeypatch.setattr(registry, "_RADII", {})
+    pr = METRICS["precision_recall"].score(fake, real, MetricSettings())
+    assert passes == [[3, 5]]  # both radii of the reference from one pass (the fake radii come from neighbours)
+    saved = torch.load(next(tmp_path.glob("*.pt")), weights_only=True)
+    assert sorted(saved["radii"]) == [3, 5] and torch.equal(saved["features"], real.features)
+    expected = {k: neighbours.squared_knn_radii(real.features, k) for k in (3, 5)}
+    assert all(torch.equal(saved["radii"][k], expected[k]) for k in (3, 5))
+
+    # A new process: features and radii come from the file, the scores are the same.
+    features_module._REFERENCE.clear()
+    monkeypatch.setattr(registry, "_RADII", {})
+    real = reference_features(backbone, digits(120, seed=6), "mnist", "test", cache_dir=str(tmp_path))
+    assert METRICS["precision_recall"].score(fake, real, MetricSettings()) == pr and passes == [[3, 5]]
+    # Radii of another k are added to the file; k = 3 and 5 stay.
+    monkeypatch.setattr(registry, "_RADII", {})
+    METRICS["density_coverage"].score(fake, real, MetricSettings(dc_k=4))
+    assert passes == [[3, 5], [4]]
+    assert sorted(torch.load(next(tmp_path.glob("*.pt")), weights_only=True)["radii"]) == [3, 4, 5]
+
+
 def test_cache_dir_comes_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_LIGHTNING_CACHE", str(tmp_path / "from_env"))
     reference_features(get_backbone("mnist"), digits(20, seed=5), "mnist", "test")

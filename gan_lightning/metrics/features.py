@@ -82,6 +82,7 @@ def reference_features(backbone: Backbone, images: Tensor, dataset: str, split: 
     if key in _REFERENCE:
         return _REFERENCE[key]
     path = Path(cache_dir or _io.cache_dir()) / f"{key}.pt"
+    _REFERENCE_FILES[key] = path
     cached = _load(path, key)
     if cached is None:
         cached = extract(backbone, images, batch_size)
@@ -89,6 +90,36 @@ def reference_features(backbone: Backbone, images: Tensor, dataset: str, split: 
     cached.key = key
     _REFERENCE[key] = cached
     return cached
+
+
+_REFERENCE_FILES: dict[str, Path] = {}
+
+
+def cached_radii(key: str, num: int) -> dict[int, Tensor]:
+    """Squared k-NN radii (by k) of the reference ``key`` of ``num`` images, as saved in its cache file by
+    :func:`save_radii`; empty when there are none (or no file)."""
+    path = _REFERENCE_FILES.get(key)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True) if path else {}
+    except Exception:
+        return {}
+    radii = payload.get("radii", {}) if payload.get("key") == key else {}
+    return {int(k): r for k, r in radii.items() if r.shape == (num,)}
+
+
+def save_radii(key: str, radii: dict[int, Tensor]) -> None:
+    """Adds ``radii`` to the cache file of the reference ``key`` (written anew, atomically): computed once per
+    machine, like the features they come from."""
+    path = _REFERENCE_FILES.get(key)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True) if path else None
+    except Exception:
+        return  # no file to add them to: they are computed again next time
+    if payload is None or payload.get("key") != key:
+        return
+    payload["radii"] = {**payload.get("radii", {}), **{int(k): r.cpu() for k, r in radii.items()}}
+    with atomic_write(path) as tmp:
+        torch.save(payload, tmp)
 
 
 def _load(path: Path, key: str) -> Optional[Features]:

@@ -15,19 +15,20 @@ count it as outside (``<``), as the authors' ``prdc`` package does (the tests ch
 the reference set depend on it alone, so their radii are computed once and cached with its features.
 :func:`neighbour_scores` gives all four from one pass over the real-by-generated distances, a chunk of rows at a time
 (compared squared, computed by a matrix product as ``torch.cdist`` does), so that each chunk is reduced while it is
-in the CPU's cache: 10k x 10k distances never exist at once.
+near the CPU's cache: 10k x 10k distances never exist at once.
 
     >>> real = torch.tensor([[0.0], [1.0], [2.0], [3.0]])
     >>> precision_recall(real, real + 10, k=1)
     (0.0, 0.0)
 """
 
+from collections.abc import Sequence
 from typing import Optional
 
 import torch
 from torch import Tensor
 
-CHUNK = 512  # rows of a distance matrix computed and reduced at once: 512 x 10k floats stay in the CPU's cache
+CHUNK = 128  # rows of a distance matrix computed and reduced at once (128 x 10k floats: 5 MB, near the CPU's cache)
 
 
 def _squared_distances(a: Tensor, b: Tensor, b_norms: Tensor) -> Tensor:
@@ -38,11 +39,18 @@ def _squared_distances(a: Tensor, b: Tensor, b_norms: Tensor) -> Tensor:
 
 def squared_knn_radii(features: Tensor, k: int) -> Tensor:
     """Squared distance of each point to its ``k``-th nearest neighbour in the same set (itself not counted)."""
-    if len(features) <= k:
-        raise ValueError(f"k={k} nearest neighbours need more than {k} points, got {len(features)}")
+    return squared_knn_radii_of(features, (k,))[k]
+
+
+def squared_knn_radii_of(features: Tensor, ks: Sequence[int]) -> dict[int, Tensor]:
+    """:func:`squared_knn_radii` for each k of ``ks``, from one pass over the distances."""
+    most = max(ks)
+    if len(features) <= most:
+        raise ValueError(f"k={most} nearest neighbours need more than {most} points, got {len(features)}")
     norms = features.square().sum(1)
-    return torch.cat([_squared_distances(chunk, features, norms).topk(k + 1, dim=1, largest=False).values[:, -1]
-                      for chunk in features.split(CHUNK)])  # the 0 to itself comes first
+    nearest = torch.cat([_squared_distances(chunk, features, norms).topk(most + 1, dim=1, largest=False).values
+                         for chunk in features.split(CHUNK)])  # the 0 to itself comes first
+    return {k: nearest[:, k].contiguous() for k in ks}
 
 
 def knn_radii(features: Tensor, k: int) -> Tensor:
@@ -56,9 +64,9 @@ def neighbour_scores(real: Tensor, fake: Tensor, pr_k: Optional[int] = 3, dc_k: 
     features (N, d), from one pass over their distances; a k of None leaves its pair out. ``real_radii`` maps k to
     ``squared_knn_radii(real, k)`` when known (they depend on the reference alone)."""
     radii = dict(real_radii or {})
-    for k in (pr_k, dc_k):
-        if k is not None and k not in radii:
-            radii[k] = squared_knn_radii(real, k)
+    missing = [k for k in (pr_k, dc_k) if k is not None and k not in radii]
+    if missing:
+        radii.update(squared_knn_radii_of(real, missing))
     fake_radii = None if pr_k is None else squared_knn_radii(fake, pr_k)
     # The squared distance |r|^2 + |f|^2 - 2 r.f is compared with radii without ever being formed: |f|^2 - 2 r.f
     # comes out of the matrix product and |r|^2 moves to the other side of each comparison.

@@ -15,8 +15,8 @@ from typing import Literal, Optional
 from torch import Tensor
 
 from gan_lightning.errors import GANLightningError
-from gan_lightning.metrics.features import Features
-from gan_lightning.metrics.neighbours import mode_scores, neighbour_scores, squared_knn_radii
+from gan_lightning.metrics.features import Features, cached_radii, save_radii
+from gan_lightning.metrics.neighbours import mode_scores, neighbour_scores, squared_knn_radii_of
 from gan_lightning.metrics.scores import (
     conditional_accuracy,
     frechet_distance,
@@ -126,18 +126,29 @@ def _neighbours(fake: Features, real: Features, settings: MetricSettings) -> dic
     if last is not None and last[0] is fake.features and last[1] is real.features and last[2] == settings:
         return last[3]
     fake_all, real_all = gathered(fake.features), gathered(real.features)
-    radii = {}
-    for k in (settings.pr_k, settings.dc_k):
-        key = (real.key, k, str(real_all.device))
-        if real.key is None:
-            radii[k] = squared_knn_radii(real_all, k)
-            continue
-        if key not in _RADII:
-            _RADII[key] = squared_knn_radii(real_all, k)
-        radii[k] = _RADII[key]
-    scores = neighbour_scores(real_all, fake_all, settings.pr_k, settings.dc_k, radii)
+    scores = neighbour_scores(real_all, fake_all, settings.pr_k, settings.dc_k,
+                              _reference_radii(real.key, real_all, (settings.pr_k, settings.dc_k)))
     _LAST_PASS["scores"] = (fake.features, real.features, settings, scores)  # the other metric of the pair reads it
     return scores
+
+
+def _reference_radii(key: Optional[str], real: Tensor, ks: tuple[int, ...]) -> dict[int, Tensor]:
+    """The reference's squared k-NN radii: they depend on it alone, so they are kept in memory (per device) and in
+    its cache file, and computed (in one pass for all ks) only when neither has them."""
+    ks = tuple(k for k in ks if k is not None)
+    if key is None:
+        return {}  # neighbour_scores computes them
+    device = str(real.device)
+    missing = [k for k in dict.fromkeys(ks) if (key, k, device) not in _RADII]
+    if missing:
+        found = {k: r for k, r in cached_radii(key, len(real)).items() if k in missing}
+        computed = squared_knn_radii_of(real, [k for k in missing if k not in found]) if len(found) < len(missing) \
+            else {}
+        if computed:
+            save_radii(key, computed)
+        for k, radii in {**found, **computed}.items():
+            _RADII[(key, k, device)] = radii.to(real.device)
+    return {k: _RADII[(key, k, device)] for k in ks}
 
 
 _RADII: dict[tuple, Tensor] = {}
