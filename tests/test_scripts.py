@@ -1,10 +1,11 @@
 """The scripts on checkpoints and logs of tiny `gan-lightning fit` runs: interpolate.py, plot_metrics.py,
-evaluate.py (the FID-tracked recipe end to end), truncation.py, nearest_neighbors.py, benchmark.py,
+evaluate.py (the FID-tracked recipe end to end), truncation.py, nearest_neighbors.py, infogan_codes.py, benchmark.py,
 export_images.py and train_classifier.py; reproduce.py has its own file.
 
 Pixel sizes follow torchvision's make_grid: n images of 28 pixels with 2-pixel padding span ``n * 30 + 2``.
 """
 
+import math
 import re
 import subprocess
 import sys
@@ -368,3 +369,26 @@ def test_a_classifier_of_a_labeled_folder_is_a_backbone_by_path(pet_folder, tmp_
         get_backbone(str(junk))
     with pytest.raises(GANLightningError, match="Unknown backbone 'nope.pt': use one of mnist, .* or the path of"):
         SampleQuality(backbone="nope.pt")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# infogan_codes.py
+# ---------------------------------------------------------------------------------------------------------
+
+def test_infogan_codes_has_one_row_per_code_purest_first(recipe_runs, capsys):
+    rows = script("infogan_codes.py")["main"]([str(recipe_runs["fast_infogan"]), "--per-code", "8"])
+    assert sorted(row["code"] for row in rows) == list(range(20))  # fast_infogan's 20 codes
+    entropies = [row["entropy"] for row in rows]
+    assert entropies == sorted(entropies) and all(0 <= e <= math.log(10) + 1e-6 for e in entropies)
+    for row in rows:
+        assert row["shares"][0] >= row["shares"][1] and sum(row["shares"]) <= 1 + 1e-9
+        assert all(0 <= c < 10 for c in row["classes"]) and 0 <= row["unsure"] <= 1
+    out = capsys.readouterr().out
+    assert "8 samples per code" in out and out.count("\n") == 20 + 3
+
+
+def test_infogan_codes_rejects_other_models_in_one_line(tiny_runs, capsys):
+    run = script("infogan_codes.py")["main"]
+    gan = str(tiny_runs["gan"] / "checkpoints" / "last.ckpt")
+    assert "holds a GAN, not an InfoGAN" in usage_error(capsys, run, [gan]).strip().splitlines()[-1]
+    assert "not both" in usage_error(capsys, run, [gan, "--pretrained", "fast_infogan"])
