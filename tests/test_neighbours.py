@@ -10,7 +10,24 @@ import torch
 from prdc import compute_prdc
 from torch_fidelity.metric_prc import calculate_precision_recall_full
 
-from gan_lightning.metrics.neighbours import density_coverage, knn_radii, mode_scores, precision_recall
+from gan_lightning.metrics import neighbours
+from gan_lightning.metrics.neighbours import (
+    density_coverage,
+    knn_radii,
+    mode_scores,
+    neighbour_scores,
+    precision_recall,
+)
+
+
+@pytest.fixture(autouse=True, params=["full", "bounds"])
+def path(request, monkeypatch):
+    """Every test twice: every pair computed, and pruned by the projected lower bounds (which sets of 2048 points
+    and more take), with 4 directions so that the tests' 16- and 32-d points use them."""
+    if request.param == "bounds":
+        monkeypatch.setattr(neighbours, "PRUNE_FROM", 0)
+        monkeypatch.setattr(neighbours, "PROJECTION", 4)
+    return request.param
 
 
 def points(n: int, d: int = 16, seed: int = 0, shift: float = 0.0) -> torch.Tensor:
@@ -79,3 +96,43 @@ def test_modes_count_the_classes_drawn_and_their_kl_to_the_data():
     assert collapsed["modes"] == 1.0 and collapsed["class_kl"] == pytest.approx(math.log(10))
     nine = torch.nn.functional.one_hot(torch.arange(1000) % 9, 10).float()  # class 9 never drawn
     assert mode_scores(nine, real)["modes"] == 9.0
+
+
+def clusters(n: int, seed: int, d: int = 64) -> torch.Tensor:
+    """Ten tight clusters far apart, like a classifier's features of ten digits."""
+    g = torch.Generator().manual_seed(seed)
+    centres = 8 * torch.randn(10, d, generator=torch.Generator().manual_seed(0))
+    return centres[torch.arange(n) % 10] + torch.randn(n, d, generator=g)
+
+
+def test_the_bounds_skip_most_pairs_and_change_no_decision(path, monkeypatch):
+    real, fake = clusters(3000, seed=1), clusters(2500, seed=2) * 1.05
+    monkeypatch.setattr(neighbours, "PROJECTION", 16)
+    if path == "full":
+        monkeypatch.setattr(neighbours, "PRUNE_FROM", 10**9)
+    products = []
+    addmm = torch.addmm
+    monkeypatch.setattr(torch, "addmm", lambda bias, a, b, **kw: products.append(a.shape[0] * b.shape[1]) or addmm(
+        bias, a, b, **kw))
+    radii = {k: neighbours.squared_knn_radii(real, k) for k in (3, 5)}
+    fake_radii_pairs = len(fake) ** 2
+    products.clear()
+    scores = neighbour_scores(real, fake, real_radii=radii)
+    pairs = sum(products) - fake_radii_pairs  # the real-by-fake products, after the fake radii's
+    monkeypatch.setattr(neighbours, "PRUNE_FROM", 10**9)
+    assert neighbour_scores(real, fake, real_radii=radii) == scores  # the same decisions as every pair computed
+    assert 0 < min(scores.values()) and max(scores["precision"], scores["recall"], scores["coverage"]) < 1
+    if path == "bounds":
+        assert pairs < 0.3 * len(real) * len(fake)  # ten clusters: about a tenth of the pairs can count
+    else:
+        assert pairs == len(real) * len(fake)
+
+
+def test_pruned_knn_radii_are_the_full_computations(monkeypatch):
+    points_ = torch.cat([clusters(2500, seed=3), clusters(10, seed=4) * 3])  # a few outliers far from the rest
+    monkeypatch.setattr(neighbours, "PROJECTION", 16)
+    monkeypatch.setattr(neighbours, "PRUNE_FROM", 0)
+    pruned = neighbours.squared_knn_radii_of(points_, (1, 3, 5))
+    monkeypatch.setattr(neighbours, "PRUNE_FROM", 10**9)
+    full = neighbours.squared_knn_radii_of(points_, (1, 3, 5))
+    assert all(torch.equal(pruned[k], full[k]) for k in (1, 3, 5))
