@@ -182,20 +182,21 @@ for ax, (name, r) in zip(axes, results.items()):
 plt.show()
 
 # %% [markdown]
-# In our run on a 2-core CPU shared with other jobs, two minutes each (your numbers will differ with the machine
-# and its load; the shapes of the curves much less):
+# In three runs on this project's 2-core CPU, two minutes each (your numbers will differ with the machine and its
+# load; the order much less):
 #
-# - the tutorial's **GAN** made the most updates (4,900 batches) and reached a val/fid of 27, with speckled
-#   digits: a fully connected network has no notion of neighbouring pixels;
-# - the **cGAN** (3,900 batches, 28) draws the digit of each row, but the images of a row look much alike: the
-#   variety within a class comes later;
-# - **DCGAN** did only 303 batches (of 128) but learned the most per batch (20): its convolutions draw smooth
-#   strokes;
-# - **WGAN-GP** is the slow starter: five critic steps and a gradient penalty per batch left it 169 generator
-#   updates, and its digits are still blurry (51). Its merit is a steadier game over long runs, which two
+# - the tutorial's **GAN** made the most updates (12,000 to 13,000 batches) and reached a val/fid of 8 to 9.5, with
+#   speckled digits: a fully connected network has no notion of neighbouring pixels;
+# - the **cGAN** (about 12,000 batches) came out best, 5.6 to 6.4: it is told which digit to draw, which makes its
+#   task easier; the images of a row still look much alike: the variety within a class comes later;
+# - **DCGAN** did only about 1,000 batches (of 128) and reached about 11: far fewer updates than the MLPs, but each
+#   taught it more, and its convolutions draw smooth strokes;
+# - **WGAN-GP** is the slow starter: five critic steps and a gradient penalty per batch left it about 300 generator
+#   updates, and its digits are still blurry (21 to 22). Its merit is a steadier game over long runs, which two
 #   minutes cannot show;
-# - **PGGAN** (1,900 batches of 32) had the best curve from its first point on: it learned the coarse shape of
-#   the digits at 7x7, where a step is cheap, then added detail at 14x14 and 28x28 (18).
+# - **PGGAN** (about 2,000 batches of 32) reached 15 to 18: it learned the coarse shape of the digits at 7x7, where
+#   a step is cheap, then added detail at 14x14 and 28x28, but two minutes leave it only its last phase at 28x28.
+#   Given the time, growing pays: the shipped `pggan` above trained for 12 minutes.
 #
 # ## 5. PGGAN grows
 #

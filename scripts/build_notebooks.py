@@ -4,6 +4,7 @@ GitHub or in any notebook viewer without installing anything.
     python scripts/build_notebooks.py --data-dir data             # all four, both languages (about 13 min on a CPU)
     python scripts/build_notebooks.py --data-dir data --only 01   # one of them
     python scripts/build_notebooks.py --japanese-only             # after editing only the Japanese text: no run
+    python scripts/build_notebooks.py --text-only                 # after editing any text (no code): no run
 
 Each English notebook (``notebooks/NN_name.py``, the jupytext source) runs at its default settings in a Jupyter
 kernel started in ``notebooks/`` (its runs go to ``notebooks/runs/``) and is written to ``notebooks/NN_name.ipynb``.
@@ -103,6 +104,9 @@ def main(argv=None) -> None:
     parser.add_argument("--only", nargs="+", default=[], help="notebook numbers to build, e.g. 01 03 (default: all)")
     parser.add_argument("--japanese-only", action="store_true",
                         help="rewrite the .ja.ipynb files from the executed English .ipynb, running nothing")
+    parser.add_argument("--text-only", action="store_true",
+                        help="rewrite every .ipynb's text from its source after a text edit, keeping the executed "
+                             "outputs (the code cells must be unchanged), running nothing")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds a cell may run (default: 3600)")
     args = parser.parse_args(argv)
     sources = sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.py") if not p.name.endswith(".ja.py")
@@ -110,10 +114,14 @@ def main(argv=None) -> None:
     if not sources:
         parser.error(f"no notebook numbered {' or '.join(args.only)} in {NOTEBOOKS}")
     for source in sources:
-        if args.japanese_only:
+        if args.japanese_only or args.text_only:
             if not source.with_suffix(".ipynb").is_file():
-                parser.error(f"{source.with_suffix('.ipynb').name} is missing: build it without --japanese-only")
+                parser.error(f"{source.with_suffix('.ipynb').name} is missing: build it without --japanese-only "
+                             "or --text-only")
             executed = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
+            if args.text_only:
+                executed = with_outputs_of(executed, source)
+                write(executed, source.with_suffix(".ipynb"))
         else:
             start = time.time()
             print(f"executing {source.name} ...", flush=True)
