@@ -60,10 +60,9 @@ class _Bounds:
         return (features - self.mean) @ self.directions
 
     @staticmethod
-    def rows(projected: Tensor, offset: Optional[Tensor] = None) -> Tensor:
+    def rows(projected: Tensor, offset: Tensor) -> Tensor:
         norms = projected.square().sum(1, keepdim=True)
-        return torch.cat([projected, norms if offset is None else norms - offset[:, None],
-                          torch.ones_like(norms)], dim=1)
+        return torch.cat([projected, norms - offset[:, None], torch.ones_like(norms)], dim=1)
 
     @staticmethod
     def columns(projected: Tensor) -> Tensor:
@@ -162,15 +161,14 @@ def neighbour_scores(real: Tensor, fake: Tensor, pr_k: Optional[int] = 3, dc_k: 
             # ball) or bound_ij <= fake_reach_j + margin, which implies beyond_ij <= fake_reach_j - min real_reach
             margin = _margin(real_norms[rows], fake_norms)
             beyond = (bounds.rows(real_projected[rows], real_reach[rows] + margin) @ fake_columns.T).amin(dim=0)
-            limit = (fake_reach - real_reach[rows].min()).clamp_min(0)
-            columns = (beyond <= limit).nonzero().squeeze(1)
+            fake_limit = (fake_reach - real_reach[rows].min()).clamp_min(0)
+            columns = (beyond <= fake_limit).nonzero().squeeze(1)
             if len(columns) == 0:
                 continue  # no pair of these rows counts: every flag stays False, every count 0
         on = slice(None) if columns is None else columns
         partial = torch.addmm(fake_norms[on][None, :], real[rows], fake[on].T, alpha=-2)  # distance^2 - |r|^2
         if pr_k is not None:
-            inside = (partial + (real_norms[rows] - radii[pr_k][rows])[:, None]).amin(dim=0) <= 0
-            fake_inside[on] |= inside
+            fake_inside[on] |= (partial + (real_norms[rows] - radii[pr_k][rows])[:, None]).amin(dim=0) <= 0
             real_inside[rows] = (partial - fake_radii[on][None, :]).amin(dim=1) <= -real_norms[rows]
         if dc_k is not None:
             limit = radii[dc_k][rows] - real_norms[rows]

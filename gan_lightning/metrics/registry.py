@@ -142,8 +142,8 @@ def _reference_radii(key: Optional[str], real: Tensor, ks: tuple[int, ...]) -> d
     missing = [k for k in dict.fromkeys(ks) if (key, k, device) not in _RADII]
     if missing:
         found = {k: r for k, r in cached_radii(key, len(real)).items() if k in missing}
-        computed = squared_knn_radii_of(real, [k for k in missing if k not in found]) if len(found) < len(missing) \
-            else {}
+        still = [k for k in missing if k not in found]
+        computed = squared_knn_radii_of(real, still) if still else {}
         if computed:
             save_radii(key, computed)
         for k, radii in {**found, **computed}.items():
