@@ -98,38 +98,35 @@ _REFERENCE_FILES: dict[str, Path] = {}
 def cached_radii(key: str, num: int) -> dict[int, Tensor]:
     """Squared k-NN radii (by k) of the reference ``key`` of ``num`` images, as saved in its cache file by
     :func:`save_radii`; empty when there are none (or no file)."""
-    path = _REFERENCE_FILES.get(key)
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True) if path else {}
-    except Exception:
-        return {}
-    radii = payload.get("radii", {}) if payload.get("key") == key else {}
-    return {int(k): r for k, r in radii.items() if r.shape == (num,)}
+    payload = _payload(_REFERENCE_FILES.get(key), key) or {}
+    return {int(k): r for k, r in payload.get("radii", {}).items() if r.shape == (num,)}
 
 
 def save_radii(key: str, radii: dict[int, Tensor]) -> None:
     """Adds ``radii`` to the cache file of the reference ``key`` (written anew, atomically): computed once per
     machine, like the features they come from."""
     path = _REFERENCE_FILES.get(key)
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True) if path else None
-    except Exception:
+    payload = _payload(path, key)
+    if payload is None:
         return  # no file to add them to: they are computed again next time
-    if payload is None or payload.get("key") != key:
-        return
     payload["radii"] = {**payload.get("radii", {}), **{int(k): r.cpu() for k, r in radii.items()}}
     with atomic_write(path) as tmp:
         torch.save(payload, tmp)
 
 
-def _load(path: Path, key: str) -> Optional[Features]:
+def _payload(path: Optional[Path], key: str) -> Optional[dict]:
+    """The cache file's contents when it holds the reference ``key``; None when it is missing, corrupt or foreign
+    (then it is recomputed and overwritten)."""
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:  # missing, corrupt or foreign: recompute and overwrite it
+        payload = torch.load(path, map_location="cpu", weights_only=True) if path else None
+    except Exception:
         return None
-    if payload.get("key") != key:
-        return None
-    return Features(payload["features"], payload.get("logits"))
+    return payload if isinstance(payload, dict) and payload.get("key") == key else None
+
+
+def _load(path: Path, key: str) -> Optional[Features]:
+    payload = _payload(path, key)
+    return None if payload is None else Features(payload["features"], payload.get("logits"))
 
 
 def _save(path: Path, key: str, features: Features) -> None:
