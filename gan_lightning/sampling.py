@@ -5,7 +5,7 @@ walks through the latent space.
     [0.0, 0.5, 1.0]
 """
 
-from typing import Literal, Optional
+from typing import TYPE_CHECKING, Literal, Optional
 
 import torch
 from torch import Tensor
@@ -13,6 +13,9 @@ from torchvision.utils import make_grid
 
 from gan_lightning.errors import GANLightningError
 from gan_lightning.models import GAN
+
+if TYPE_CHECKING:
+    import PIL.Image
 
 
 def class_labels(model: GAN, label: int, count: int) -> Tensor:
@@ -49,6 +52,34 @@ def sample_grid(model: GAN, num: int, nrow: int = 8, label: Optional[int] = None
         z, labels = model.grid_inputs(z, columns)
     images = model.sample(num, labels=labels, z=z, truncation=truncation)
     return make_grid(images.cpu(), nrow=columns, normalize=True, value_range=(-1, 1), pad_value=1.0), columns
+
+
+def captioned(grid: Tensor, text: str) -> "PIL.Image.Image":
+    """A (C, H, W) grid in [0, 1] as a PIL image with ``text`` above it, in black on white, wrapped at word
+    boundaries to the grid's width.
+
+    >>> captioned(torch.zeros(3, 32, 200), "EMA generator, epoch 3").size[0]
+    200
+    """
+    from PIL import Image, ImageDraw, ImageFont
+    from torchvision.transforms.functional import to_pil_image
+
+    image = to_pil_image(grid.clamp(0, 1))
+    font = ImageFont.load_default(size=11)
+    draw = ImageDraw.Draw(image)
+    lines: list[str] = []
+    for word in text.split():
+        if lines and draw.textlength(f"{lines[-1]} {word}", font=font) <= image.width - 6:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    line_height = 13
+    out = Image.new(image.mode, (image.width, image.height + line_height * len(lines) + 4), "white")
+    out.paste(image, (0, line_height * len(lines) + 4))
+    writer = ImageDraw.Draw(out)
+    for i, line in enumerate(lines):
+        writer.text((3, 2 + i * line_height), line, fill="black", font=font)
+    return out
 
 
 def show_images(images: Tensor, title: str = "", nrow: int = 8) -> None:

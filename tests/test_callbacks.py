@@ -220,3 +220,25 @@ def test_two_process_ddp_gives_the_single_process_scores(mnist_300, tmp_path):
     # Contiguous shards gathered in rank order give back the same set, and the splits are seeded.
     assert ddp["is"] == pytest.approx(single["is"], rel=1e-9)
     assert ddp["kid"] == pytest.approx(single["kid"], rel=1e-9)
+
+
+def test_the_sample_grid_says_which_generator_drew_it(fake_mnist, tmp_path, monkeypatch):
+    import numpy as np
+    from helpers import quiet_trainer, tiny_gan
+    from PIL import Image
+
+    import gan_lightning.callbacks.sample_grid as sample_grid
+    from gan_lightning import MNISTDataModule, SampleGrid
+    from gan_lightning.sampling import captioned
+
+    captions = []
+    monkeypatch.setattr(sample_grid, "captioned", lambda grid, text: captions.append(text) or captioned(grid, text))
+    model, grid = tiny_gan(ema_decay=0.9), SampleGrid(num_samples=16, nrow=8)
+    quiet_trainer(max_epochs=1, limit_train_batches=2, default_root_dir=tmp_path, callbacks=[grid]).fit(
+        model, MNISTDataModule(fake_mnist, batch_size=16, download=False))
+    image = np.asarray(Image.open(tmp_path / "samples" / "epoch_001.png").convert("L"))
+    width, height = 8 * 30 + 2, 2 * 30 + 2  # the grid of 2 rows of 8 images, below its caption
+    assert image.shape[1] == width and image.shape[0] > height
+    caption = image[: image.shape[0] - height]
+    assert caption.min() < 100 and caption.mean() > 200  # dark text on white
+    assert captions == ["epoch 0, 0 generator steps: EMA generator", "epoch 1, 2 generator steps: EMA generator"]

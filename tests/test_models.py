@@ -1,4 +1,5 @@
 import copy
+import math
 import sys
 
 import pytest
@@ -272,3 +273,39 @@ def test_every_model_keeps_the_conditioning_contract():
     coded, labels = info.grid_inputs(z, 2)
     assert labels is None and info.codes(coded).tolist() == [0, 0, 1, 1, 2, 2]
     assert gan.sampling_protocol == "live generator" and tiny_gan(ema_decay=0.9).sampling_protocol == "EMA generator"
+
+
+@pytest.mark.parametrize("rampup", [0.05, None])
+def test_the_ema_warm_up_follows_the_generator_in_a_short_run(fake_mnist, rampup):
+    """30 generator steps at decay 0.999: with the warm-up the EMA's samples vary about as much as the live
+    generator's; without it the average still holds the initial weights and draws a flat grey."""
+    from functools import partial
+
+    from gan_lightning import DCGANDiscriminator, DCGANGenerator
+
+    torch.manual_seed(0)
+    adam = partial(torch.optim.Adam, lr=1.6e-3, betas=(0.0, 0.9))
+    model = GAN(DCGANGenerator(latent_dim=16, base_channels=8), DCGANDiscriminator(base_channels=8, spectral_norm=True),
+                loss="hinge", ema_decay=0.999, ema_rampup=rampup, optimizer_g=adam, optimizer_d=adam)
+    quiet_trainer(max_epochs=2, limit_train_batches=15).fit(model, MNISTDataModule(fake_mnist, batch_size=16,
+                                                                                   download=False))
+    z = torch.randn(64, 16, generator=torch.Generator().manual_seed(0))
+    ema = model.sample(64, z=z).std()
+    model.generator.eval()
+    with torch.no_grad():
+        live = model.generator(z).std()
+    assert model.generator_steps == 30
+    if rampup:
+        assert ema >= 0.5 * live
+    else:
+        assert ema < 0.1 * live
+
+
+def test_the_ema_warm_up_ramps_the_half_life_with_the_generator_steps():
+    from gan_lightning.models._settings import ema_decay_at
+
+    half_lives = [math.log(0.5) / math.log(ema_decay_at(0.999, 0.05, t)) for t in (1, 10, 1000, 13_000, 20_000)]
+    assert half_lives[:4] == pytest.approx([0.05, 0.5, 50, 650])  # 5% of the steps taken so far ...
+    assert half_lives[4] == pytest.approx(math.log(0.5) / math.log(0.999))  # ... up to ema_decay's own
+    with pytest.raises(GANLightningError, match="ema_rampup"):
+        tiny_gan(ema_decay=0.999, ema_rampup=0.0)

@@ -6,15 +6,16 @@ from typing import Any, Optional
 import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 from torch import Tensor
-from torchvision.utils import make_grid, save_image
+from torchvision.utils import make_grid
 
 from gan_lightning._io import atomic_write
 from gan_lightning.errors import GANLightningError
-from gan_lightning.sampling import default_grid_size
+from gan_lightning.sampling import captioned, default_grid_size
 
 
 class SampleGrid(Callback):
-    """Writes ``<log_dir>/samples/epoch_XXX.png`` (``epoch_000`` is the untrained generator).
+    """Writes ``<log_dir>/samples/epoch_XXX.png`` (``epoch_000`` is the untrained generator), captioned with the
+    epoch, the generator steps and which generator drew it (the EMA one or the live one: ``GAN.sampling_protocol``).
 
     The noise is fixed for the whole run (and saved in checkpoints), so the grids show the same latent
     points improving. For conditional models each row is one class, 0 at the top; for InfoGAN each row is one
@@ -68,8 +69,9 @@ class SampleGrid(Callback):
         grid = make_grid(images.cpu(), nrow=nrow, normalize=True, value_range=(-1, 1), pad_value=1.0)
         path = Path(log_dir or trainer.default_root_dir) / "samples" / f"epoch_{epoch:03d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
+        text = f"epoch {epoch}, {pl_module.generator_steps:,} generator steps: {pl_module.sampling_protocol}"
         with atomic_write(path) as tmp:  # a killed run never leaves a half-written PNG
-            save_image(grid, tmp)
+            captioned(grid, text).save(tmp)
         for logger in trainer.loggers:
             if hasattr(logger, "log_image"):  # Weights & Biases, Neptune
                 logger.log_image(key="samples", images=[grid], step=trainer.global_step)

@@ -1,5 +1,6 @@
 """The GAN module's settings: checks with one-sentence errors, the default optimizer, the generator's EMA."""
 
+import math
 from typing import Optional
 
 import torch
@@ -27,13 +28,32 @@ def resolve_latent_dim(generator: nn.Module, latent_dim: Optional[int]) -> int:
     return int(latent_dim if latent_dim is not None else declared)
 
 
-def check_settings(n_critic: int, gp_weight: float, r1_gamma: float, ema_decay: Optional[float]) -> None:
+def check_settings(n_critic: int, gp_weight: float, r1_gamma: float, ema_decay: Optional[float],
+                   ema_rampup: Optional[float]) -> None:
     if n_critic < 1:
         raise GANLightningError(f"n_critic={n_critic} must be at least 1.")
     if gp_weight < 0 or r1_gamma < 0:
         raise GANLightningError("gp_weight and r1_gamma must be >= 0 (0 turns a penalty off).")
     if ema_decay is not None and not 0.0 < ema_decay < 1.0:
         raise GANLightningError(f"ema_decay={ema_decay} must lie in (0, 1), e.g. 0.999, or be null to disable EMA.")
+    if ema_rampup is not None and not ema_rampup > 0:
+        raise GANLightningError(f"ema_rampup={ema_rampup} must be > 0, e.g. 0.05, or null for no warm-up.")
+
+
+def ema_decay_at(decay: float, rampup: Optional[float], updates: int) -> float:
+    """The decay of the EMA's ``updates``-th update (1 for the first) with StyleGAN2-ADA's warm-up (``ema_rampup``):
+    the average's half-life, ``log(0.5) / log(decay)`` generator steps, is at most ``rampup`` times the steps taken
+    so far, so that early on the average follows the generator instead of holding its random initial weights.
+
+    >>> [round(ema_decay_at(0.999, 0.05, t), 4) for t in (1, 100, 1000, 13863, 10**6)]
+    [0.0, 0.8706, 0.9862, 0.999, 0.999]
+    >>> ema_decay_at(0.999, None, 1)
+    0.999
+    """
+    if rampup is None:
+        return decay
+    half_life = min(math.log(0.5) / math.log(decay), rampup * max(updates, 1))
+    return min(decay, 0.5 ** (1.0 / half_life))
 
 
 def make_ema(generator: nn.Module, decay: float) -> AveragedModel:

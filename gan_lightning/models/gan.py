@@ -27,7 +27,14 @@ from gan_lightning.losses import get_loss, gradient_penalty, r1_penalty
 from gan_lightning.models._distributed import average_gradients, broadcast_buffers, no_reducer_sync
 from gan_lightning.models._guard import NonFiniteGuard
 from gan_lightning.models._logging import logs_this_batch, losses_on_progress_bar
-from gan_lightning.models._settings import check_settings, make_ema, resolve_latent_dim, tutorial_adam, update_ema
+from gan_lightning.models._settings import (
+    check_settings,
+    ema_decay_at,
+    make_ema,
+    resolve_latent_dim,
+    tutorial_adam,
+    update_ema,
+)
 from gan_lightning.networks._checks import shape_str
 from gan_lightning.networks.base import Discriminator, Generator, discriminate
 
@@ -46,6 +53,9 @@ class GAN(LightningModule):
         r1_gamma: Weight gamma of the R1 penalty (added as ``gamma / 2 * R1``); 0 turns it off.
         ema_decay: Decay of an exponential moving average of the generator, used by ``sample()`` and by the
             metrics; None turns it off. 0.999 is a common choice.
+        ema_rampup: Warm-up of the average (StyleGAN2-ADA's ``ema_rampup``): its half-life is at most this share of
+            the generator steps taken so far, so that early on it follows the generator instead of holding its
+            random initial weights; None: ``ema_decay`` from the first step.
         optimizer_g: Optimizer of the generator; None means the model's default: Adam(lr=2e-4, betas=(0.5, 0.999)),
             for ProgressiveGAN the paper's Adam(lr=1e-3, betas=(0.0, 0.99), eps=1e-8).
         optimizer_d: Optimizer of the discriminator; None means the model's default, as for ``optimizer_g``.
@@ -75,6 +85,7 @@ class GAN(LightningModule):
         gp_weight: float = 0.0,
         r1_gamma: float = 0.0,
         ema_decay: Optional[float] = None,
+        ema_rampup: Optional[float] = 0.05,
         optimizer_g: Optional[OptimizerCallable] = None,
         optimizer_d: Optional[OptimizerCallable] = None,
         scheduler_g: Optional[LRSchedulerCallable] = None,
@@ -93,7 +104,8 @@ class GAN(LightningModule):
         self.discriminator = discriminator
         self.latent_dim = resolve_latent_dim(generator, latent_dim)
         self.loss_fn = get_loss(loss)
-        check_settings(n_critic=n_critic, gp_weight=gp_weight, r1_gamma=r1_gamma, ema_decay=ema_decay)
+        check_settings(n_critic=n_critic, gp_weight=gp_weight, r1_gamma=r1_gamma, ema_decay=ema_decay,
+                       ema_rampup=ema_rampup)
         self.generator_ema = make_ema(generator, ema_decay) if ema_decay is not None else None
         self._optimizers = {"optimizer_g": optimizer_g or self.default_optimizer,
                             "optimizer_d": optimizer_d or self.default_optimizer}
@@ -294,7 +306,9 @@ class GAN(LightningModule):
             loss = self._g_loss(fake, labels, fake_labels)
             stepped = self._backward_and_step(opt, loss, self.generator, "generator")
         if stepped and self.generator_ema is not None:
-            update_ema(self.generator_ema, self.generator, self.hparams.ema_decay)
+            # generator_steps counts this step: the warm-up's clock, restored with global_step on resume
+            decay = ema_decay_at(self.hparams.ema_decay, self.hparams.ema_rampup, self.generator_steps)
+            update_ema(self.generator_ema, self.generator, decay)
         return loss
 
     def _backward_and_step(self, opt, loss: Tensor, network: nn.Module, name: str) -> bool:
