@@ -19,7 +19,10 @@ from gan_lightning.networks import (  # noqa: E402
     MLPGenerator,
     ProgressiveDiscriminator,
     ProgressiveGenerator,
+    R3GANDiscriminator,
+    R3GANGenerator,
 )
+from gan_lightning.objective import Penalty, Ramp  # noqa: E402
 
 __all__ = [
     "ConditionalGAN",
@@ -34,9 +37,13 @@ __all__ = [
     "MLPDiscriminator",
     "MLPGenerator",
     "MNISTDataModule",
+    "Penalty",
     "ProgressiveDiscriminator",
     "ProgressiveGAN",
     "ProgressiveGenerator",
+    "R3GANDiscriminator",
+    "R3GANGenerator",
+    "Ramp",
     "SampleGrid",
     "SampleQuality",
     "TorchvisionDataModule",

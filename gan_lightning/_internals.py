@@ -6,7 +6,8 @@ another library's private attributes or parses its error messages.
 """
 
 import re
-from typing import Optional
+from pathlib import Path
+from typing import Any, Optional
 
 from lightning.pytorch import Trainer
 
@@ -121,3 +122,27 @@ class PerSubcommandArguments:
 
     def add_subcommand_arguments(self, parser, subcommand: str) -> None:
         """Add arguments to ``subcommand``'s parser; nothing by default."""
+
+
+class CheckpointSettings:
+    """A LightningCLI mixin: the model settings that LightningCLI reads from a ``--ckpt_path`` checkpoint, to build
+    the module the checkpoint holds, come from ``checkpoint_hyperparameters(path)`` (which upgrades what older
+    versions wrote) rather than raw from the file. It overrides LightningCLI's private ``_parse_ckpt_path``, keeping
+    what it does with them."""
+
+    def _parse_ckpt_path(self) -> None:
+        if not self.config.get("subcommand"):
+            return
+        ckpt_path = self.config[self.config.subcommand].get("ckpt_path")
+        if not (ckpt_path and Path(ckpt_path).is_file()):
+            return
+        hparams = dict(self.checkpoint_hyperparameters(ckpt_path))
+        if not hparams:
+            return
+        if "_class_path" in hparams:
+            hparams = {"class_path": hparams.pop("_class_path"), "dict_kwargs": hparams}
+        self.config = self.parser.parse_object({self.config.subcommand: {"model": hparams}}, self.config)
+
+    def checkpoint_hyperparameters(self, path: str) -> dict[str, Any]:
+        """The module hyperparameters saved in checkpoint ``path``, without ``_instantiator``."""
+        raise NotImplementedError

@@ -1,4 +1,5 @@
-"""Reading checkpoints: one sentence for a file that is not one, and the module class a checkpoint records.
+"""Reading checkpoints: one sentence for a file that is not one, the module class a checkpoint records, and the
+one place that knows what older versions wrote (:func:`upgrade_hyperparameters`).
 
     model = load_model("runs/fast_cdcgan/version_0/checkpoints/last.ckpt")   # a ConditionalGAN, eval mode
 """
@@ -6,12 +7,12 @@
 import importlib
 import zipfile
 from pathlib import Path
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 import torch
 from torch import nn
 
-from gan_lightning._internals import refused_by_safe_load
+from gan_lightning._internals import build_module, refused_by_safe_load
 from gan_lightning.data import ImageDataModule
 from gan_lightning.errors import GANLightningError
 from gan_lightning.models import GAN
@@ -86,9 +87,29 @@ def model_class(checkpoint: dict, path: PathLike = "the checkpoint") -> type[GAN
     return cls
 
 
+def upgrade_hyperparameters(hparams: dict[str, Any]) -> dict[str, Any]:
+    """A module's hyperparameters as a checkpoint or shipped generator of gan-lightning 0.1.0 recorded them, in
+    today's terms: ``gp_weight``, ``r1_gamma`` and a ProgressiveGAN's ``drift_weight`` become entries of
+    ``penalties`` (in the order 0.1.0 added them to the loss). Today's hyperparameters come back unchanged.
+
+    >>> upgrade_hyperparameters({"loss": "wasserstein", "gp_weight": 10.0, "r1_gamma": 0.0})
+    {'loss': 'wasserstein', 'penalties': [{'name': 'gp', 'weight': 10.0}]}
+    """
+    old = {key: hparams[key] for key in ("drift_weight", "gp_weight", "r1_gamma") if key in hparams}
+    if not old:
+        return hparams
+    upgraded = {key: value for key, value in hparams.items() if key not in old}
+    weights = {"drift": old.get("drift_weight", 0.0), "gp": old.get("gp_weight", 0.0), "r1": old.get("r1_gamma", 0.0)}
+    penalties = [{"name": name, "weight": float(weight)} for name, weight in weights.items() if weight]
+    if penalties or "drift_weight" in old:  # a ProgressiveGAN without penalties: explicit, its default has them
+        upgraded["penalties"] = penalties
+    return upgraded
+
+
 def load_model(path: PathLike, map_location: str = "cpu", generator: Optional[nn.Module] = None,
                discriminator: Optional[nn.Module] = None) -> GAN:
-    """The GAN module a checkpoint holds (``GAN``, ``ConditionalGAN``, ...), with its weights, in eval mode.
+    """The GAN module a checkpoint holds (``GAN``, ``ConditionalGAN``, ...), with its weights, in eval mode; also
+    checkpoints of gan-lightning 0.1.0 (:func:`upgrade_hyperparameters`).
 
     Args:
         path: A ``.ckpt`` written by ``gan-lightning fit`` (or by ``Trainer.fit``).
@@ -100,12 +121,18 @@ def load_model(path: PathLike, map_location: str = "cpu", generator: Optional[nn
     # A checkpoint is trusted code (load_from_checkpoint unpickles it too); mmap avoids reading it twice.
     checkpoint = read_checkpoint(path)
     cls = model_class(checkpoint, path)
-    networks = {name: net for name, net in (("generator", generator), ("discriminator", discriminator))
-                if net is not None}
-    if "_class_path" not in (checkpoint.get("hyper_parameters") or {}) and len(networks) < 2:
+    hparams = upgrade_hyperparameters({key: value for key, value in (checkpoint.get("hyper_parameters") or {}).items()
+                                       if key != "_instantiator"})
+    if "_class_path" in hparams:  # written by gan-lightning fit: the networks are configs
+        model = build_module(cls, hparams)
+    elif generator is None or discriminator is None:
         raise GANLightningError(f"{path} was written outside `gan-lightning fit` and does not say how to build its "
                                 "networks: pass generator= and discriminator= (built as in training).")
-    return cls.load_from_checkpoint(path, map_location=map_location, **networks).eval()
+    else:
+        model = cls(generator=generator, discriminator=discriminator, **hparams)
+    model.on_load_checkpoint(checkpoint)
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.to(map_location).eval()
 
 
 def load_datamodule(checkpoint: dict, **overrides) -> Optional[ImageDataModule]:

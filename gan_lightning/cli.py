@@ -27,9 +27,8 @@ from lightning.pytorch.callbacks import ProgressBar
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
 
 import gan_lightning.networks  # noqa: F401  (makes short class names like MLPGenerator resolvable)
-from gan_lightning._internals import PerSubcommandArguments, worker_error
+from gan_lightning._internals import CheckpointSettings, PerSubcommandArguments, worker_error
 from gan_lightning.callbacks import LossProgressBar, SampleGrid, SampleQuality
-from gan_lightning.checkpoints import read_checkpoint
 from gan_lightning.configuration import (
     SUBCOMMANDS,
     check_checkpoint,
@@ -39,6 +38,7 @@ from gan_lightning.configuration import (
     fill_class_counts,
     name_runs_after_recipe,
     resume_latest,
+    saved_hyperparameters,
 )
 from gan_lightning.data import ImageDataModule
 from gan_lightning.errors import GANLightningError
@@ -69,13 +69,16 @@ class _HelpFormatter(DefaultHelpFormatter, argparse.RawDescriptionHelpFormatter)
     """jsonargparse's help, keeping the line breaks of the description."""
 
 
-class GANLightningCLI(PerSubcommandArguments, LightningCLI):
+class GANLightningCLI(CheckpointSettings, PerSubcommandArguments, LightningCLI):
     """LightningCLI with two hand-configured optimizers (``--model.optimizer_g``, ``--model.optimizer_d``), the
     base config, the sample grid and quality callbacks under ``--grid`` and ``--quality``, networks that take
     their image shape from the data, runs named after their recipe, ``--ckpt_path last`` that finds the newest
     run to resume, a check that ``--ckpt_path`` holds the configured model, one-line errors for mistyped
     options, and a ``LossProgressBar`` unless a progress bar is configured or disabled; ``predict`` with its own
-    ``--samples``, ``--output`` and ``--pretrained`` options."""
+    ``--samples``, ``--output`` and ``--pretrained`` options; checkpoints of older versions read in today's terms."""
+
+    def checkpoint_hyperparameters(self, path: str) -> dict[str, Any]:
+        return saved_hyperparameters(path)
 
     def init_parser(self, **kwargs: Any) -> LightningArgumentParser:
         # Errors reach main() as exceptions, which turns them into one line (jsonargparse prints the usage).
@@ -179,7 +182,7 @@ def with_model_of_source(args: ArgsType) -> ArgsType:
         raise GANLightningError("gan-lightning predict needs --ckpt_path (a checkpoint of gan-lightning fit) or "
                                 f"--pretrained (one of {', '.join(available()) or 'none installed'}).")
     elif source["--ckpt_path"] and source["--ckpt_path"] != "last":
-        params = dict(read_checkpoint(source["--ckpt_path"], weights_only=True).get("hyper_parameters") or {})
+        params = saved_hyperparameters(source["--ckpt_path"])
         if "_class_path" not in params:
             raise GANLightningError(f"{source['--ckpt_path']} does not record how to build its model (written "
                                     "outside gan-lightning fit): give its recipe with --config.")

@@ -14,7 +14,7 @@ from jsonargparse import ArgumentError, ArgumentParser, Namespace
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser
 
 from gan_lightning._internals import deepest_cause, nested_error, option_flags
-from gan_lightning.checkpoints import read_checkpoint
+from gan_lightning.checkpoints import read_checkpoint, upgrade_hyperparameters
 from gan_lightning.data import ImageDataModule
 from gan_lightning.errors import GANLightningError
 
@@ -152,6 +152,13 @@ def resume_latest(config) -> None:
         init.version = candidates[-1].parent.parent.name
 
 
+def saved_hyperparameters(path: str) -> dict[str, Any]:
+    """The module settings a checkpoint records, in today's terms (older checkpoints' settings upgraded)."""
+    saved = dict(read_checkpoint(path, weights_only=True).get("hyper_parameters") or {})
+    saved.pop("_instantiator", None)
+    return upgrade_hyperparameters(saved)
+
+
 def check_checkpoint(parser: LightningArgumentParser, config: Namespace, subcommand: str) -> None:
     """One sentence when ``--ckpt_path`` is not a checkpoint, or holds another model than the configured one.
 
@@ -163,8 +170,7 @@ def check_checkpoint(parser: LightningArgumentParser, config: Namespace, subcomm
     path = config[subcommand].get("ckpt_path")
     if not path or str(path) in ("last", "hpc", "best") or str(path).startswith("registry") or "://" in str(path):
         return
-    saved = dict(read_checkpoint(path, weights_only=True).get("hyper_parameters") or {})
-    saved.pop("_instantiator", None)
+    saved = saved_hyperparameters(path)
     if "_class_path" not in saved:
         raise GANLightningError(f"{path} was written by Trainer.fit in Python and does not say how to build its "
                                 "networks: `gan-lightning fit --ckpt_path` continues checkpoints of `gan-lightning "

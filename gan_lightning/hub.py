@@ -70,13 +70,13 @@ def pretrained(name: str, device: Union[str, torch.device] = "cpu",
         device: Where to put it (``cpu``, ``cuda``, ...).
         directory: Where the files are; None: the package's own, ``gan_lightning/weights/``.
     """
-    from gan_lightning.checkpoints import model_class
+    from gan_lightning.checkpoints import model_class, upgrade_hyperparameters
 
     directory = Path(directory or DIR)
     info = describe(name, directory)
     cls = model_class({"gan_lightning": {"class_path": info["class_path"]}}, directory / f"{name}.json")
     try:
-        model = build_module(cls, info["hyper_parameters"])
+        model = build_module(cls, upgrade_hyperparameters(info["hyper_parameters"]))
     except Exception as err:  # jsonargparse's or the module's own complaint about the settings
         raise GANLightningError(f"{name}.json does not describe a {cls.__name__} this gan-lightning can build "
                                 f"({str(err).splitlines()[0][:160]}): reinstall gan-lightning.") from err
@@ -86,8 +86,10 @@ def pretrained(name: str, device: Union[str, torch.device] = "cpu",
 
 def model_config(name: str, directory: Optional[Union[str, Path]] = None) -> dict[str, Any]:
     """The module of a shipped generator as a LightningCLI ``--model`` value (class path and init args)."""
+    from gan_lightning.checkpoints import upgrade_hyperparameters
+
     info = describe(name, directory)
-    params = info["hyper_parameters"]
+    params = upgrade_hyperparameters(info["hyper_parameters"])
     return {"class_path": params.get("_class_path") or info["class_path"],
             "init_args": {key: value for key, value in params.items() if not key.startswith("_")}}
 

@@ -63,7 +63,7 @@ from lightning.pytorch.loggers import CSVLogger
 from torchvision.utils import make_grid
 
 from gan_lightning import GAN, LossProgressBar, MLPDiscriminator, MLPGenerator, MNISTDataModule, SampleGrid
-from gan_lightning.losses import bce_d_loss, minimax_g_loss, nonsaturating_g_loss
+from gan_lightning.objective.losses import bce_d_loss, minimax_g_loss, nonsaturating_g_loss
 from gan_lightning.logs import read_metrics
 from gan_lightning.sampling import show_images
 
@@ -131,7 +131,7 @@ show_images(fake, "the untrained generator draws noise")
 # $$\mathrm{BCE}(\sigma(l), 1) = -\log\sigma(l) = \log(1 + e^{-l}) = \mathrm{softplus}(-l), \qquad
 #   \mathrm{BCE}(\sigma(l), 0) = -\log(1 - \sigma(l)) = \mathrm{softplus}(l)$$
 #
-# そこで `gan_lightning.losses` は、BCE をロジットの `softplus` として計算します。`Sigmoid` のあとに `BCELoss` を使うのと同じ値になりますが、その組み合わせの弱点はありません。D がとても強く確信しているとき、float32 では $\sigma(l)$ がちょうど 0 や 1 に丸められ、対数が計算できなくなります（PyTorch の `BCELoss` は 100 で打ち切ります）。softplus なら正確なままです。`F.binary_cross_entropy_with_logits` も同じ計算をしていて、混合精度（mixed precision）でも安全に使えます。
+# そこで `gan_lightning.objective.losses` は、BCE をロジットの `softplus` として計算します。`Sigmoid` のあとに `BCELoss` を使うのと同じ値になりますが、その組み合わせの弱点はありません。D がとても強く確信しているとき、float32 では $\sigma(l)$ がちょうど 0 や 1 に丸められ、対数が計算できなくなります（PyTorch の `BCELoss` は 100 で打ち切ります）。softplus なら正確なままです。`F.binary_cross_entropy_with_logits` も同じ計算をしていて、混合精度（mixed precision）でも安全に使えます。
 #
 # 下のセルでは、まずいくつかのロジットで BCE と softplus が同じ値になることを確かめます。次に、D が（正しいかどうかは別として）偽物だと強く確信している場合、つまりロジットが -120 の場合を計算します。
 

@@ -69,7 +69,7 @@ from lightning.pytorch.loggers import CSVLogger
 from torchvision.utils import make_grid
 
 from gan_lightning import GAN, LossProgressBar, MLPDiscriminator, MLPGenerator, MNISTDataModule, SampleGrid
-from gan_lightning.losses import bce_d_loss, minimax_g_loss, nonsaturating_g_loss
+from gan_lightning.objective.losses import bce_d_loss, minimax_g_loss, nonsaturating_g_loss
 from gan_lightning.logs import read_metrics
 from gan_lightning.sampling import show_images
 
@@ -144,7 +144,7 @@ show_images(fake, "the untrained generator draws noise")
 # $$\mathrm{BCE}(\sigma(l), 1) = -\log\sigma(l) = \log(1 + e^{-l}) = \mathrm{softplus}(-l), \qquad
 #   \mathrm{BCE}(\sigma(l), 0) = -\log(1 - \sigma(l)) = \mathrm{softplus}(l)$$
 #
-# So `gan_lightning.losses` computes BCE as `softplus` of the logits: the same numbers as `Sigmoid` followed
+# So `gan_lightning.objective.losses` computes BCE as `softplus` of the logits: the same numbers as `Sigmoid` followed
 # by `BCELoss`, without their weakness. When D is very sure, $\sigma(l)$ rounds to exactly 0 or 1 in float32
 # and the logarithm breaks (PyTorch's `BCELoss` clamps it at 100); softplus stays exact. It is also what
 # `F.binary_cross_entropy_with_logits` does, and it is safe under mixed precision.

@@ -68,8 +68,8 @@ from lightning.pytorch import Callback, Trainer, seed_everything
 from lightning.pytorch.loggers import CSVLogger
 
 from gan_lightning import (GAN, ConditionalGAN, DCGANDiscriminator, DCGANGenerator, LossProgressBar,
-                           MLPDiscriminator, MLPGenerator, MNISTDataModule, ProgressiveDiscriminator, ProgressiveGAN,
-                           ProgressiveGenerator, SampleGrid)
+                           MLPDiscriminator, MLPGenerator, MNISTDataModule, Penalty, ProgressiveDiscriminator,
+                           ProgressiveGAN, ProgressiveGenerator, SampleGrid)
 from gan_lightning.callbacks import FID
 
 MNISTDataModule(DATA_DIR).prepare_data()  # downloads MNIST into DATA_DIR when it is not there yet
@@ -95,7 +95,8 @@ RECIPES = {  # name: (year, batch size, batches per epoch, model)
     "GAN": (2014, 64, 1.0, lambda: GAN(MLPGenerator(), MLPDiscriminator())),
     "cGAN": (2014, 64, 1.0, lambda: ConditionalGAN(MLPGenerator(n_classes=10), MLPDiscriminator(n_classes=10))),
     "DCGAN": (2016, 128, 100, lambda: GAN(DCGANGenerator(), DCGANDiscriminator(batch_norm=True))),
-    "WGAN-GP": (2017, 64, 15, lambda: GAN(DCGANGenerator(), DCGANDiscriminator(), loss="wasserstein", gp_weight=10.0,
+    "WGAN-GP": (2017, 64, 15, lambda: GAN(DCGANGenerator(), DCGANDiscriminator(), loss="wasserstein",
+                                          penalties=[Penalty("gp", 10.0)],
                                           n_critic=5, optimizer_g=adam(1e-4, (0.0, 0.9)),
                                           optimizer_d=adam(1e-4, (0.0, 0.9)))),
     "PGGAN": (2018, 32, 400, lambda: ProgressiveGAN(ProgressiveGenerator(base_channels=8),

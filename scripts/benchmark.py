@@ -91,8 +91,8 @@ def run_lightning(recipe, device, args, clock: StepClock, compile_networks: bool
 def run_plain(recipe, device, args, clock: StepClock) -> None:
     from gan_lightning import MNISTDataModule
     from gan_lightning.data import InMemoryLoader
-    from gan_lightning.losses import get_loss
     from gan_lightning.models.gan import tutorial_adam
+    from gan_lightning.objective import get_loss
 
     g, d = (net.to(device) for net in networks(recipe))
     opt_g, opt_d = tutorial_adam(g.parameters()), tutorial_adam(d.parameters())
@@ -117,7 +117,7 @@ def run_plain(recipe, device, args, clock: StepClock) -> None:
             opt_d.step()
             g.requires_grad_(True)
             d.requires_grad_(False)
-            g_loss = loss.g(d(fake)[0])
+            g_loss = loss.g(None, d(fake)[0])
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
             opt_g.step()

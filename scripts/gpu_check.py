@@ -13,7 +13,7 @@ Uses the real MNIST when --data-dir holds it, else synthetic MNIST-shaped files 
 check is about the numerics of the training step; its FID then means nothing). Recipes for image folders get a
 synthetic folder of labeled 64x64 RGB images, and Inception weights with random values when --inception-weights
 is not given (FID means nothing either, its cost does). Runs and sample grids go to a
-temporary folder. Under 16-mixed the gradient penalties are computed in fp32 (see gan_lightning/losses.py).
+temporary folder. Under 16-mixed the gradient penalties are computed in fp32 (see gan_lightning/objective/penalties.py).
 Not yet run on a GPU: the expected time on one GPU (a few minutes for the defaults, under 8) is an estimate.
 On the CPU only bf16-mixed exists (Lightning has no fp16 autocast there).
 """

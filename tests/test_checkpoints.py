@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import ROOT
 from helpers import quiet_trainer, tiny_gan
 
 from gan_lightning import GAN, ConditionalGAN, GANLightningError, MLPDiscriminator, MLPGenerator, MNISTDataModule
@@ -113,3 +114,50 @@ def test_a_python_checkpoint_without_its_class_is_one_sentence(fake_mnist, tmp_p
         load_model(tmp_path / "older.ckpt", generator=MLPGenerator(latent_dim=8, hidden_dims=(32,)),
                    discriminator=MLPDiscriminator(hidden_dims=(32,)))
     assert "\n" not in str(info.value)
+
+
+def as_written_by_0_1_0(checkpoint: dict) -> dict:
+    """A checkpoint of today's code rewritten as gan-lightning 0.1.0 wrote it: penalties as gp_weight, r1_gamma and
+    (a ProgressiveGAN's) drift_weight arguments."""
+    hparams = checkpoint["hyper_parameters"]
+    weights = {p["name"]: p["weight"] for p in hparams.pop("penalties") or []}
+    hparams.update(gp_weight=weights.get("gp", 0.0), r1_gamma=weights.get("r1", 0.0))
+    if "stable_images" in hparams:
+        hparams["drift_weight"] = weights.get("drift", 0.0)
+    return checkpoint
+
+
+def test_checkpoints_of_0_1_0_load_with_their_penalties(recipe_runs, fake_mnist, tmp_path):
+    """0.1.0 recorded gp_weight and friends: load_model, predict and a resumed fit read them as penalties."""
+    from gan_lightning.cli import main as cli_main
+
+    source = recipe_runs["pggan"]
+    old = tmp_path / "pggan-0.1.0.ckpt"
+    torch.save(as_written_by_0_1_0(torch.load(source, map_location="cpu", weights_only=False)), old)
+    assert {"gp_weight", "drift_weight"} <= set(read_checkpoint(old)["hyper_parameters"])
+    model, today = load_model(old), load_model(source)
+    assert [(p.name, p.weight) for p in model.objective.penalties] == [("drift", 0.001), ("gp", 10.0)]
+    z = torch.randn(4, model.latent_dim)
+    torch.testing.assert_close(model.sample(4, z=z), today.sample(4, z=z), rtol=0, atol=0)
+    cli_main(["predict", "--ckpt_path", str(old), "--samples.num", "4", "--output.dir", str(tmp_path / "out"),
+              "--output.formats", "[grid]", "--trainer.enable_progress_bar", "false"])
+    assert (tmp_path / "out" / "grid.png").is_file()
+    # resuming a 0.1.0 run with today's recipe: the same model, so the checkpoint is accepted
+    run = tmp_path / "runs"
+    cli_main(["fit", "--config", str(ROOT / "configs" / "pggan.yaml"), "--ckpt_path", str(old),
+              "--data.data_dir", str(fake_mnist), "--data.download", "false", "--data.batch_size", "16",
+              "--trainer.max_epochs", "2", "--trainer.limit_train_batches", "2", "--quality.metrics", "[]",
+              "--trainer.enable_progress_bar", "false", "--trainer.logger.init_args.save_dir", str(run)])
+    assert read_checkpoint(run / "pggan" / "version_0" / "checkpoints" / "last.ckpt")["epoch"] == 1
+
+
+def test_the_upgrade_turns_each_old_weight_into_its_penalty():
+    from gan_lightning.checkpoints import upgrade_hyperparameters
+
+    assert upgrade_hyperparameters({"loss": "bce", "gp_weight": 0.0, "r1_gamma": 0.0}) == {"loss": "bce"}
+    assert upgrade_hyperparameters({"gp_weight": 10.0, "r1_gamma": 5.0}) == {
+        "penalties": [{"name": "gp", "weight": 10.0}, {"name": "r1", "weight": 5.0}]}
+    # a ProgressiveGAN that turned both off: an explicit empty list, since its default has them
+    assert upgrade_hyperparameters({"gp_weight": 0.0, "drift_weight": 0.0, "r1_gamma": 0.0}) == {"penalties": []}
+    today = {"loss": "rpgan", "penalties": [{"name": "r1", "weight": 0.05}]}
+    assert upgrade_hyperparameters(today) is today

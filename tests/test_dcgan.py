@@ -8,9 +8,9 @@ from helpers import quiet_trainer
 from torch import nn
 from torch.nn.utils import parametrize
 
-from gan_lightning import GAN, ConditionalGAN, GANLightningError, MNISTDataModule
-from gan_lightning.losses import gradient_penalty
+from gan_lightning import GAN, ConditionalGAN, GANLightningError, MNISTDataModule, Penalty
 from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, dcgan_init
+from gan_lightning.objective.penalties import gradient_penalty
 
 SHAPES = [(1, 28, 28), (3, 28, 28), (1, 32, 32), (3, 32, 32), (3, 64, 64)]
 LABELS = torch.tensor([0, 1, 2, 3])
@@ -225,7 +225,8 @@ def test_gradient_penalty_double_backward_through_spectral_norm_and_projection()
         lambda: ConditionalGAN(tiny_g(n_classes=10), tiny_d(n_classes=10, conditioning="projection",
                                                             spectral_norm=True), num_classes=10),
         # lsgan, not hinge or wasserstein: those give D's last bias exactly zero gradient at small logits.
-        lambda: GAN(tiny_g(), tiny_d(spectral_norm=True), loss="lsgan", n_critic=2, gp_weight=10.0, ema_decay=0.9),
+        lambda: GAN(tiny_g(), tiny_d(spectral_norm=True), loss="lsgan", n_critic=2,
+                    penalties=[Penalty("gp", 10.0)], ema_decay=0.9),
     ],
     ids=["gan", "cgan-projection-sn", "gan-sn-gp-ema"],
 )
@@ -249,9 +250,9 @@ def test_batch_norm_discriminator_is_the_papers_and_refuses_penalties():
     assert len(norms) == 1 and norms[0].num_features == 16  # every convolution but the first
     assert d(torch.randn(3, 1, 28, 28))[0].shape == (3,)
     g = DCGANGenerator(base_channels=8)
-    assert GAN(g, d)._separate_d_batches  # real and fake go through D as separate batches
+    assert not GAN(g, d).objective.joint_batches  # real and fake go through D as separate batches
     with pytest.raises(GANLightningError, match="batch norm mixes the images"):
-        GAN(g, d, gp_weight=10.0)
+        GAN(g, d, penalties=[Penalty("gp", 10.0)])
 
 
 def test_ema_update_is_one_lerp_without_reading_the_device(monkeypatch):

@@ -16,12 +16,12 @@ from lightning.pytorch import seed_everything
 from lightning.pytorch.callbacks import ModelCheckpoint
 from torch.optim.lr_scheduler import StepLR
 
-from gan_lightning import GAN, GANLightningError, MLPDiscriminator, MNISTDataModule, SampleGrid
+from gan_lightning import GAN, GANLightningError, MLPDiscriminator, MNISTDataModule, Penalty, SampleGrid
 
 
 def resumable_run(fake_mnist, ckpt_dir, max_epochs: int, ckpt_path=None) -> tuple[GAN, SampleGrid]:
     seed_everything(7)
-    model = tiny_gan(n_critic=2, gp_weight=10.0, ema_decay=0.9, scheduler_g=partial(StepLR, step_size=1, gamma=0.5),
+    model = tiny_gan(n_critic=2, penalties=[Penalty("gp", 10.0)], ema_decay=0.9, scheduler_g=partial(StepLR, step_size=1, gamma=0.5),
                      optimizer_d=partial(torch.optim.Adam, lr=1e-3, betas=(0.0, 0.9)))
     grid = SampleGrid(num_samples=4)
     checkpoints = ModelCheckpoint(dirpath=ckpt_dir, save_last=True, save_top_k=-1)
@@ -76,7 +76,7 @@ def test_sigkill_mid_epoch_keeps_a_loadable_checkpoint_and_resumes(fake_mnist, t
     assert not (tmp_path / "runs" / "gan" / "version_1").exists()  # continued in the same run folder
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"loss": "wasserstein", "gp_weight": 10.0, "n_critic": 2}],
+@pytest.mark.parametrize("kwargs", [{}, {"loss": "wasserstein", "penalties": [Penalty("gp", 10.0)], "n_critic": 2}],
                          ids=["bce", "wgan-gp"])
 def test_bf16_mixed_trains_with_finite_losses(fake_mnist, kwargs):
     model = tiny_gan(**kwargs)

@@ -37,12 +37,13 @@ def test_losses_add_the_code_cross_entropy_on_the_fakes():
     codes = model._generator_labels(z, None)
     assert torch.equal(codes, model.codes(z))  # G draws the code of its noise
     fake = model._generate(model.generator, z, codes)
-    loss, real_logits, fake_logits = model._d_loss(real, fake, None, codes)
+    d = model.discriminator_loss(real, fake, None, codes)
     (r, _), (f, f_codes) = (model.discriminator(x) for x in (real, fake))
-    torch.testing.assert_close(loss, model.loss_fn.d(r, f) + 0.5 * F.cross_entropy(f_codes, codes))
-    torch.testing.assert_close(fake_logits, f)
-    torch.testing.assert_close(model._g_loss(fake, None, codes),
-                               model.loss_fn.g(f) + 0.5 * F.cross_entropy(f_codes, codes))
+    loss = model.objective.loss
+    torch.testing.assert_close(d.loss, loss.d(r, f) + 0.5 * F.cross_entropy(f_codes, codes))
+    torch.testing.assert_close(d.fake_logits, f)
+    torch.testing.assert_close(model.generator_loss(fake, real, None, codes),
+                               loss.g(None, f) + 0.5 * F.cross_entropy(f_codes, codes))
 
 
 def test_training_teaches_the_code_head(fake_mnist):

@@ -5,15 +5,8 @@ import torch
 from torch import nn
 
 from gan_lightning.errors import GANLightningError
-from gan_lightning.losses import (
-    LOSSES,
-    bce_d_loss,
-    get_loss,
-    gradient_penalty,
-    minimax_g_loss,
-    nonsaturating_g_loss,
-    r1_penalty,
-)
+from gan_lightning.objective.losses import LOSSES, bce_d_loss, get_loss, minimax_g_loss, nonsaturating_g_loss
+from gan_lightning.objective.penalties import gradient_penalty, r1_penalty
 
 
 def softplus(x: float) -> float:
@@ -52,7 +45,7 @@ def test_bce_is_safe_on_huge_logits():
 def test_unknown_loss_names_the_choices():
     with pytest.raises(GANLightningError, match="choose one of bce, minimax"):
         get_loss("bse")
-    assert set(LOSSES) == {"bce", "minimax", "lsgan", "hinge", "wasserstein"}
+    assert set(LOSSES) == {"bce", "minimax", "lsgan", "hinge", "wasserstein", "rpgan"}
 
 
 def test_lsgan_hinge_and_wasserstein_by_hand():
@@ -60,11 +53,11 @@ def test_lsgan_hinge_and_wasserstein_by_hand():
     lsgan_d = 0.5 * (sum((x - 1) ** 2 for x in r) / 2 + sum(x**2 for x in f) / 2)
     hinge_d = sum(max(0.0, 1 - x) for x in r) / 2 + sum(max(0.0, 1 + x) for x in f) / 2
     assert LOSSES["lsgan"].d(REAL, FAKE).item() == pytest.approx(lsgan_d, rel=1e-6)
-    assert LOSSES["lsgan"].g(FAKE).item() == pytest.approx(0.5 * sum((x - 1) ** 2 for x in f) / 2, rel=1e-6)
+    assert LOSSES["lsgan"].g(None, FAKE).item() == pytest.approx(0.5 * sum((x - 1) ** 2 for x in f) / 2, rel=1e-6)
     assert LOSSES["hinge"].d(REAL, FAKE).item() == pytest.approx(hinge_d, rel=1e-6)
-    assert LOSSES["hinge"].g(FAKE).item() == pytest.approx(-sum(f) / 2, rel=1e-6)
+    assert LOSSES["hinge"].g(None, FAKE).item() == pytest.approx(-sum(f) / 2, rel=1e-6)
     assert LOSSES["wasserstein"].d(REAL, FAKE).item() == pytest.approx(sum(f) / 2 - sum(r) / 2, rel=1e-6)
-    assert LOSSES["wasserstein"].g(FAKE).item() == pytest.approx(-sum(f) / 2, rel=1e-6)
+    assert LOSSES["wasserstein"].g(None, FAKE).item() == pytest.approx(-sum(f) / 2, rel=1e-6)
 
 
 class LinearCritic(nn.Module):

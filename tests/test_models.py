@@ -176,7 +176,8 @@ def test_img_shape_mismatch_with_data_is_caught_before_training(fake_mnist):
 
 
 @pytest.mark.parametrize("kwargs, match", [({"n_critic": 0}, "n_critic"), ({"loss": "nope"}, "Unknown loss"),
-                                           ({"ema_decay": 1.5}, "ema_decay"), ({"gp_weight": -1.0}, ">= 0")])
+                                           ({"ema_decay": 1.5}, "ema_decay"),
+                                           ({"penalties": [{"name": "gp", "weight": -1.0}]}, ">= 0")])
 def test_bad_settings_are_rejected(kwargs, match):
     with pytest.raises(GANLightningError, match=match):
         tiny_gan(**kwargs)
@@ -232,13 +233,14 @@ def test_acgan_losses_add_the_class_cross_entropy_on_real_and_fake():
     torch.manual_seed(0)
     model, labels = acgan(aux_weight=0.5), torch.arange(4)
     real, fake = torch.rand(4, 1, 28, 28) * 2 - 1, model.generator(torch.randn(4, 8), labels)
-    loss, real_logits, fake_logits = model._d_loss(real, fake, labels, labels)
+    d = model.discriminator_loss(real, fake, labels, labels)
     (r, r_cls), (f, f_cls) = (model.discriminator(x, labels) for x in (real, fake))
-    expected = model.loss_fn.d(r, f) + 0.5 * (F.cross_entropy(r_cls, labels) + F.cross_entropy(f_cls, labels))
-    torch.testing.assert_close(loss, expected)
-    torch.testing.assert_close(real_logits, r)
-    torch.testing.assert_close(model._g_loss(fake, labels, labels),
-                               model.loss_fn.g(f) + 0.5 * F.cross_entropy(f_cls, labels))
+    loss = model.objective.loss
+    expected = loss.d(r, f) + 0.5 * (F.cross_entropy(r_cls, labels) + F.cross_entropy(f_cls, labels))
+    torch.testing.assert_close(d.loss, expected)
+    torch.testing.assert_close(d.real_logits, r)
+    torch.testing.assert_close(model.generator_loss(fake, real, labels, labels),
+                               loss.g(None, f) + 0.5 * F.cross_entropy(f_cls, labels))
 
 
 def test_acgan_trains_the_class_head(fake_mnist):

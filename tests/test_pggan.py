@@ -124,11 +124,13 @@ def test_real_images_are_pooled_to_the_stage_and_blended_while_fading():
     torch.testing.assert_close(fade_in_reals(x, 28, alpha=0.5), 0.5 * at14 + 0.5 * x)
 
 
-def test_the_critic_loss_has_the_drift_term():
+def test_the_critic_loss_has_the_drift_term_and_the_gradient_penalty_by_default():
     real, fake = torch.rand(4, 1, 28, 28), torch.rand(4, 1, 28, 28)
+    assert [(p.name, p.weight) for p in tiny_pggan().objective.penalties] == [("drift", 0.001), ("gp", 10.0)]
     for weight in (0.001, 0.0):
-        loss, r, f = tiny_pggan(drift_weight=weight)._d_loss(real, fake, None, None)
-        torch.testing.assert_close(loss, f.mean() - r.mean() + weight * r.pow(2).mean())  # Wasserstein + drift
+        d = tiny_pggan(penalties=[{"name": "drift", "weight": weight}]).discriminator_loss(real, fake)
+        r, f = d.real_logits, d.fake_logits
+        torch.testing.assert_close(d.loss, f.mean() - r.mean() + weight * r.pow(2).mean())  # Wasserstein + drift
 
 
 @pytest.mark.parametrize("call, match", [

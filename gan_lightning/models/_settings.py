@@ -28,12 +28,9 @@ def resolve_latent_dim(generator: nn.Module, latent_dim: Optional[int]) -> int:
     return int(latent_dim if latent_dim is not None else declared)
 
 
-def check_settings(n_critic: int, gp_weight: float, r1_gamma: float, ema_decay: Optional[float],
-                   ema_rampup: Optional[float]) -> None:
+def check_settings(n_critic: int, ema_decay: Optional[float], ema_rampup: Optional[float]) -> None:
     if n_critic < 1:
         raise GANLightningError(f"n_critic={n_critic} must be at least 1.")
-    if gp_weight < 0 or r1_gamma < 0:
-        raise GANLightningError("gp_weight and r1_gamma must be >= 0 (0 turns a penalty off).")
     if ema_decay is not None and not 0.0 < ema_decay < 1.0:
         raise GANLightningError(f"ema_decay={ema_decay} must lie in (0, 1), e.g. 0.999, or be null to disable EMA.")
     if ema_rampup is not None and not ema_rampup > 0:

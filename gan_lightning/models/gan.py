@@ -23,7 +23,6 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from gan_lightning._internals import hparams_given_by_cli
 from gan_lightning.errors import GANLightningError
-from gan_lightning.losses import get_loss, gradient_penalty, r1_penalty
 from gan_lightning.models._distributed import average_gradients, broadcast_buffers, no_reducer_sync
 from gan_lightning.models._guard import NonFiniteGuard
 from gan_lightning.models._logging import logs_this_batch, losses_on_progress_bar
@@ -36,7 +35,10 @@ from gan_lightning.models._settings import (
     update_ema,
 )
 from gan_lightning.networks._checks import shape_str
-from gan_lightning.networks.base import Discriminator, Generator, discriminate
+from gan_lightning.networks.base import Discriminator, Generator
+from gan_lightning.objective import AdversarialObjective, DiscriminatorPhase, Penalty, Ramp
+from gan_lightning.objective.penalties import as_penalties
+from gan_lightning.objective.schedules import as_ramp, plain_settings
 
 
 class GAN(LightningModule):
@@ -46,11 +48,13 @@ class GAN(LightningModule):
         generator: Network ``G(z) -> images in [-1, 1]``.
         discriminator: Network ``D(x) -> (logits (N,), aux logits or None)``.
         latent_dim: Size of the noise vector; by default the generator's ``latent_dim``.
-        loss: Adversarial loss: ``bce`` (the tutorial's non-saturating loss), ``minimax``, ``lsgan``, ``hinge``
-            or ``wasserstein``.
+        loss: Adversarial loss: ``bce`` (the tutorial's non-saturating loss), ``minimax``, ``lsgan``, ``hinge``,
+            ``wasserstein`` or ``rpgan`` (R3GAN's relativistic pairing loss).
         n_critic: Discriminator steps per generator step, each on fresh noise and the batch's real images.
-        gp_weight: Weight of the WGAN-GP gradient penalty (10 in the paper); 0 turns it off.
-        r1_gamma: Weight gamma of the R1 penalty (added as ``gamma / 2 * R1``); 0 turns it off.
+        penalties: Regularizers of D, each ``{name, weight, every}``: ``r1`` and ``r2`` (gamma / 2 times the squared
+            gradient norm of D on real, resp. fake, images), ``gp`` (WGAN-GP, lambda 10 in the paper), ``drift``
+            (PGGAN's, epsilon 0.001); ``every: 16`` makes one lazy (StyleGAN2); a weight may be a ramp
+            ``{start, end, steps}``. None: none (a ProgressiveGAN: the paper's drift and gradient penalty).
         ema_decay: Decay of an exponential moving average of the generator, used by ``sample()`` and by the
             metrics; None turns it off. 0.999 is a common choice.
         ema_rampup: Warm-up of the average (StyleGAN2-ADA's ``ema_rampup``): its half-life is at most this share of
@@ -61,6 +65,9 @@ class GAN(LightningModule):
         optimizer_d: Optimizer of the discriminator; None means the model's default, as for ``optimizer_g``.
         scheduler_g: Learning-rate scheduler of the generator, stepped once per epoch; None for none.
         scheduler_d: Learning-rate scheduler of the discriminator, stepped once per epoch; None for none.
+        lr_ramp: The learning rate of both optimizers as a ramp ``{start, end, steps}`` over generator steps (R3GAN
+            decays it from 2e-4 to 5e-5 along a half cosine); None: the optimizers' own.
+        beta2_ramp: Adam's beta2 of both optimizers as a ramp (R3GAN: 0.9 to 0.99); None: the optimizers' own.
         on_nonfinite: What a non-finite loss does: ``stop`` ends training with a message naming the step
             (checked without syncing every step on GPUs); ``skip`` skips that optimizer step, counts it in
             ``train/skipped_steps`` and goes on (one host-device sync per step).
@@ -74,6 +81,7 @@ class GAN(LightningModule):
 
     num_classes: int = 0  # classes the model can be asked for; 0: unconditional
     default_optimizer = staticmethod(tutorial_adam)  # what optimizer_g and optimizer_d default to
+    default_penalties: tuple[Penalty, ...] = ()  # what penalties=None means
 
     def __init__(
         self,
@@ -82,14 +90,15 @@ class GAN(LightningModule):
         latent_dim: Optional[int] = None,
         loss: str = "bce",
         n_critic: int = 1,
-        gp_weight: float = 0.0,
-        r1_gamma: float = 0.0,
+        penalties: Optional[list[Penalty]] = None,
         ema_decay: Optional[float] = None,
         ema_rampup: Optional[float] = 0.05,
         optimizer_g: Optional[OptimizerCallable] = None,
         optimizer_d: Optional[OptimizerCallable] = None,
         scheduler_g: Optional[LRSchedulerCallable] = None,
         scheduler_d: Optional[LRSchedulerCallable] = None,
+        lr_ramp: Optional[Ramp] = None,
+        beta2_ramp: Optional[Ramp] = None,
         on_nonfinite: Literal["stop", "skip"] = "stop",
         compile: bool = False,
     ) -> None:
@@ -99,23 +108,28 @@ class GAN(LightningModule):
         # pass the networks again to load_from_checkpoint.
         objects = ["generator", "discriminator", "optimizer_g", "optimizer_d", "scheduler_g", "scheduler_d"]
         self.save_hyperparameters(ignore=None if hparams_given_by_cli() else objects)
+        for key in ("penalties", "lr_ramp", "beta2_ramp"):  # plain values, which a safe torch.load reads back
+            if key in self.hparams:  # (a config given to the CLI may leave them out)
+                self.hparams[key] = plain_settings(self.hparams[key])
         self.automatic_optimization = False
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = resolve_latent_dim(generator, latent_dim)
-        self.loss_fn = get_loss(loss)
-        check_settings(n_critic=n_critic, gp_weight=gp_weight, r1_gamma=r1_gamma, ema_decay=ema_decay,
-                       ema_rampup=ema_rampup)
+        check_settings(n_critic=n_critic, ema_decay=ema_decay, ema_rampup=ema_rampup)
+        # Batch norm (and networks that compare the images of a batch) needs real and fake in separate batches;
+        # otherwise one forward of both is faster.
+        self.objective = AdversarialObjective(loss, as_penalties(self.default_penalties if penalties is None
+                                                                 else penalties),
+                                              joint_batches=not self._compares_images(discriminator))
+        self.objective.check(discriminator)
         self.generator_ema = make_ema(generator, ema_decay) if ema_decay is not None else None
         self._optimizers = {"optimizer_g": optimizer_g or self.default_optimizer,
                             "optimizer_d": optimizer_d or self.default_optimizer}
         self._schedulers = (scheduler_g, scheduler_d)
-        # Batch norm needs real and fake in separate batches; otherwise one forward of both is faster.
-        self._separate_d_batches = any(isinstance(m, _BatchNorm) for m in discriminator.modules())
-        if self._separate_d_batches and (gp_weight > 0 or r1_gamma > 0):
-            raise GANLightningError("Gradient penalties are per image and batch norm mixes the images of a batch: "
-                                    "use a discriminator without batch norm (e.g. batch_norm: false) with "
-                                    "gp_weight or r1_gamma.")
+        self._ramps = {"lr": as_ramp(lr_ramp, "lr_ramp"), "beta2": as_ramp(beta2_ramp, "beta2_ramp")}
+        if self._ramps["lr"] is not None and any(self._schedulers):
+            raise GANLightningError("lr_ramp and a learning-rate scheduler both set the learning rate: keep one.")
+        self._penalty_logs: dict[str, Tensor] = {}  # the last value of each penalty, lazy ones included
         self._noise_seed: Optional[int] = None
         self._noise_rng: Optional[torch.Generator] = None
         self._guard = NonFiniteGuard()
@@ -256,7 +270,8 @@ class GAN(LightningModule):
         real, labels = self._unpack(batch)
         real = self._prepare_real(real)
         opt_g, opt_d = self.optimizers()
-        step, n_critic = self.trainer.global_step, self.hparams.n_critic
+        step, n_critic, g_steps = self.trainer.global_step, self.hparams.n_critic, self.generator_steps
+        self._apply_ramps(g_steps, (opt_g, opt_d))
         rng = self._batch_rng(step)
         for i in range(n_critic):
             # Each D step sees fresh noise; the last fake keeps its graph and is reused for the G step,
@@ -270,40 +285,55 @@ class GAN(LightningModule):
                     f"The data gives {shape_str(real.shape[1:])} images but the generator makes "
                     f"{shape_str(fake.shape[1:])}: set the networks' img_shape to {list(real.shape[1:])}."
                 )
-            d_loss, real_logits, fake_logits = self._discriminator_step(opt_d, real, fake.detach(), labels,
-                                                                        fake_labels, rng)
-        g_loss = self._generator_step(opt_g, fake, labels, fake_labels)
+            d = self._discriminator_step(opt_d, real, fake.detach(), labels, fake_labels, rng,
+                                         g_steps, g_steps * n_critic + i)
+            self._penalty_logs.update(d.penalties)
+        g_loss = self._generator_step(opt_g, fake, real, labels, fake_labels)
         logs = logs_this_batch(self.trainer, batch_idx)
         if self.hparams.on_nonfinite == "stop":
-            self._guard.record(step, d_loss, g_loss)
+            self._guard.record(step, d.loss, g_loss)
             # Reading the flag syncs with a GPU: do it on the batches whose logged values Lightning reads
             # anyway, the epoch's last among them (before its checkpoint), so a diverged state is never saved.
             if logs or self.device.type == "cpu":
                 self._guard.check(self.current_epoch)
         if logs:
-            out = self.loss_fn.output
-            self.log_dict({"train/d_loss": d_loss.detach(), "train/g_loss": g_loss.detach()},
+            out = self.objective.loss.output
+            self.log_dict({"train/d_loss": d.loss.detach(), "train/g_loss": g_loss.detach()},
                           prog_bar=losses_on_progress_bar(self.trainer))
-            self.log_dict({"train/d_real": out(real_logits.detach()).mean(),
-                           "train/d_fake": out(fake_logits.detach()).mean()})
+            self.log_dict({"train/d_real": out(d.real_logits.detach()).mean(),
+                           "train/d_fake": out(d.fake_logits.detach()).mean(),
+                           **{f"train/{name}": value for name, value in self._penalty_logs.items()}})
             if self.hparams.on_nonfinite == "skip":
                 self.log("train/skipped_steps", float(self.skipped_steps))
 
-    def _discriminator_step(self, opt, real: Tensor, fake: Tensor, labels: Optional[Tensor],
-                            fake_labels: Optional[Tensor], rng):
-        with self.toggled_optimizer(opt):
-            loss, real_logits, fake_logits = self._d_loss(real, fake, labels, fake_labels)
-            if self.hparams.gp_weight > 0:
-                penalty = gradient_penalty(self.discriminator, real, fake, labels, generator=rng)
-                loss = loss + self.hparams.gp_weight * penalty
-            if self.hparams.r1_gamma > 0:
-                loss = loss + self.hparams.r1_gamma / 2 * r1_penalty(self.discriminator, real, labels)
-            self._backward_and_step(opt, loss, self.discriminator, "discriminator")
-        return loss, real_logits, fake_logits
+    def discriminator_loss(self, real: Tensor, fake: Tensor, labels: Optional[Tensor] = None,
+                           fake_labels: Optional[Tensor] = None, g_steps: int = 0, d_steps: int = 0,
+                           rng: Optional[torch.Generator] = None) -> DiscriminatorPhase:
+        """D's loss on a batch (the objective's discriminator phase with this model's aux-head loss): ``real``
+        images (with their ``labels`` for conditional models) and ``fake`` ones drawn with ``fake_labels``;
+        ``g_steps`` and ``d_steps`` (steps so far) set ramped weights and due lazy penalties."""
+        return self.objective.discriminator_phase(
+            self.discriminator, real, fake, labels, step=g_steps, d_step=d_steps, rng=rng,
+            aux=lambda real_aux, fake_aux: self._aux_d_loss(real_aux, fake_aux, labels, fake_labels))
 
-    def _generator_step(self, opt, fake: Tensor, labels: Optional[Tensor], fake_labels: Optional[Tensor]) -> Tensor:
+    def generator_loss(self, fake: Tensor, real: Tensor, labels: Optional[Tensor] = None,
+                       fake_labels: Optional[Tensor] = None) -> Tensor:
+        """G's loss on ``fake`` images (the objective's generator phase with this model's aux-head loss)."""
+        return self.objective.generator_phase(self.discriminator, fake, real, labels,
+                                              aux=lambda fake_aux: self._aux_g_loss(fake_aux, fake_labels))
+
+    def _discriminator_step(self, opt, real: Tensor, fake: Tensor, labels: Optional[Tensor],
+                            fake_labels: Optional[Tensor], rng: torch.Generator, g_steps: int,
+                            d_steps: int) -> DiscriminatorPhase:
         with self.toggled_optimizer(opt):
-            loss = self._g_loss(fake, labels, fake_labels)
+            d = self.discriminator_loss(real, fake, labels, fake_labels, g_steps, d_steps, rng)
+            self._backward_and_step(opt, d.loss, self.discriminator, "discriminator")
+        return d
+
+    def _generator_step(self, opt, fake: Tensor, real: Tensor, labels: Optional[Tensor],
+                        fake_labels: Optional[Tensor]) -> Tensor:
+        with self.toggled_optimizer(opt):
+            loss = self.generator_loss(fake, real, labels, fake_labels)
             stepped = self._backward_and_step(opt, loss, self.generator, "generator")
         if stepped and self.generator_ema is not None:
             # generator_steps counts this step: the warm-up's clock, restored with global_step on resume
@@ -370,22 +400,26 @@ class GAN(LightningModule):
         return None
 
     # -----------------------------------------------------------------------------------------------------
-    # Losses and forward passes
+    # Helpers of the training step
     # -----------------------------------------------------------------------------------------------------
 
-    def _d_loss(self, real: Tensor, fake: Tensor, labels: Optional[Tensor],
-                fake_labels: Optional[Tensor]) -> tuple[Tensor, Tensor, Tensor]:
-        """D's adversarial (and aux) loss, penalties come on top; and its logits on the real and fake images."""
-        (real_logits, real_aux), (fake_logits, fake_aux) = self._d_outputs(real, fake, labels)
-        loss = self.loss_fn.d(real_logits, fake_logits)
-        aux = self._aux_d_loss(real_aux, fake_aux, labels, fake_labels)
-        return (loss if aux is None else loss + aux), real_logits, fake_logits
+    @staticmethod
+    def _compares_images(discriminator: nn.Module) -> bool:
+        """Whether D's output for an image depends on the other images of its batch (batch norm), so that real and
+        fake images must reach it as separate batches."""
+        return any(isinstance(m, _BatchNorm) for m in discriminator.modules())
 
-    def _g_loss(self, fake: Tensor, labels: Optional[Tensor], fake_labels: Optional[Tensor]) -> Tensor:
-        logits, fake_aux = discriminate(self.discriminator, fake, labels)
-        loss = self.loss_fn.g(logits)
-        aux = self._aux_g_loss(fake_aux, fake_labels)
-        return loss if aux is None else loss + aux
+    def _apply_ramps(self, g_steps: int, optimizers) -> None:
+        """Set the ramped learning rate and beta2 of both optimizers for this step."""
+        lr, beta2 = self._ramps["lr"], self._ramps["beta2"]
+        if lr is None and beta2 is None:
+            return
+        for opt in optimizers:
+            for group in opt.optimizer.param_groups:
+                if lr is not None:
+                    group["lr"] = lr.at(g_steps)
+                if beta2 is not None:
+                    group["betas"] = (group["betas"][0], beta2.at(g_steps))
 
     def _batch_rng(self, step: int) -> torch.Generator:
         """A generator seeded from (run seed, step, rank): the noise of a step does not depend on history,
@@ -406,13 +440,3 @@ class GAN(LightningModule):
     @staticmethod
     def _generate(generator: nn.Module, z: Tensor, labels: Optional[Tensor]) -> Tensor:
         return generator(z) if labels is None else generator(z, labels)
-
-    def _d_outputs(self, real: Tensor, fake: Tensor, labels: Optional[Tensor]) -> tuple[tuple, tuple]:
-        """D's ``(logits, aux)`` on the real and on the fake images: one forward of both, or two with batch norm
-        (and for networks that compare the images of a batch)."""
-        if self._separate_d_batches:
-            return discriminate(self.discriminator, real, labels), discriminate(self.discriminator, fake, labels)
-        both_labels = None if labels is None else torch.cat([labels, labels])
-        logits, aux = discriminate(self.discriminator, torch.cat([real, fake]), both_labels)
-        n = real.shape[0]
-        return (logits[:n], None if aux is None else aux[:n]), (logits[n:], None if aux is None else aux[n:])

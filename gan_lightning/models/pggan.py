@@ -11,22 +11,23 @@ fast in-memory data path is unchanged. ``sample()`` returns full-size images at 
 the resolution with each value.
 
 Loss: WGAN-GP (lambda 10, one critic step per generator step) plus the paper's drift term
-``0.001 * E[D(x)^2]`` that keeps the critic's outputs near 0; Adam lr 1e-3, betas (0, 0.99), eps 1e-8.
+``0.001 * E[D(x)^2]`` that keeps the critic's outputs near 0 (the default ``penalties``); Adam lr 1e-3, betas
+(0, 0.99), eps 1e-8.
 
 Under DDP only the parameters of the active stages are trainable (the others get no gradient, so they are
 frozen with ``requires_grad``), which keeps the per-network gradient averaging and its check.
 """
 
-from typing import Any, Optional
+from typing import Any
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from gan_lightning.errors import GANLightningError
-from gan_lightning.losses import drift_penalty
 from gan_lightning.models._logging import logs_this_batch
 from gan_lightning.models.gan import GAN
 from gan_lightning.networks.progressive import ProgressiveDiscriminator, ProgressiveGenerator, fade_in_reals
+from gan_lightning.objective import Penalty
 
 
 def paper_adam(params) -> torch.optim.Optimizer:
@@ -61,15 +62,16 @@ class ProgressiveGAN(GAN):
         fade_images: Real images over which each new resolution fades in (alpha from 0 to 1); 0 switches at once.
         reset_optimizers: Clear both optimizers' moment estimates when a new resolution starts, as the paper's
             code does.
-        loss: Adversarial loss: ``wasserstein`` (the paper's), ``bce``, ``minimax``, ``lsgan`` or ``hinge``.
-        gp_weight: Weight of the WGAN-GP gradient penalty (10 in the paper); 0 turns it off.
-        drift_weight: Weight epsilon of the drift term ``E[D(x)^2]`` on real images (0.001 in the paper).
-        **kwargs: The other arguments of :class:`GAN` (``n_critic``, ``ema_decay``, the optimizers, which default
+        loss: Adversarial loss: ``wasserstein`` (the paper's), ``bce``, ``minimax``, ``lsgan``, ``hinge`` or
+            ``rpgan``.
+        **kwargs: The other arguments of :class:`GAN` (``n_critic``, ``ema_decay``, ``penalties``, which default
+            to the paper's drift term (epsilon 0.001) and gradient penalty (lambda 10), the optimizers, which default
             to the paper's Adam(lr=1e-3, betas=(0.0, 0.99), eps=1e-8), ...); not ``compile``: the forward changes
             with every stage and fade step.
     """
 
     default_optimizer = staticmethod(paper_adam)
+    default_penalties = (Penalty("drift", 0.001), Penalty("gp", 10.0))
 
     def __init__(
         self,
@@ -79,8 +81,6 @@ class ProgressiveGAN(GAN):
         fade_images: int = 60000,
         reset_optimizers: bool = True,
         loss: str = "wasserstein",
-        gp_weight: float = 10.0,
-        drift_weight: float = 0.001,
         **kwargs,
     ) -> None:
         if not (isinstance(generator, ProgressiveGenerator) and isinstance(discriminator, ProgressiveDiscriminator)):
@@ -89,14 +89,12 @@ class ProgressiveGAN(GAN):
         if generator.sizes != discriminator.sizes:
             raise GANLightningError(f"The generator grows through {generator.sizes} but the discriminator through "
                                     f"{discriminator.sizes}: give both networks the same img_shape.")
-        if stable_images < 0 or fade_images < 0 or drift_weight < 0:
-            raise GANLightningError("stable_images, fade_images and drift_weight must be >= 0.")
+        if stable_images < 0 or fade_images < 0:
+            raise GANLightningError("stable_images and fade_images must be >= 0.")
         if kwargs.get("compile"):
             raise GANLightningError("ProgressiveGAN cannot be compiled (its forward changes with every stage and fade "
                                     "step): leave compile off.")
-        super().__init__(generator, discriminator, loss=loss, gp_weight=gp_weight, **kwargs)
-        # Minibatch standard deviation mixes the images of a batch: real and fake go through D separately.
-        self._separate_d_batches = True
+        super().__init__(generator, discriminator, loss=loss, **kwargs)
         self.images_seen = 0  # real images shown so far, over all processes: the schedule's clock
         self._optimizer_stage = 0  # the stage the optimizers' moments belong to
         self._apply_progress()
@@ -157,12 +155,9 @@ class ProgressiveGAN(GAN):
         if logs_this_batch(self.trainer, batch_idx):
             self.log_dict({"train/resolution": float(self.generator.sizes[stage]), "train/alpha": alpha})
 
-    def _d_loss(self, real: Tensor, fake: Tensor, labels: Optional[Tensor],
-                fake_labels: Optional[Tensor]) -> tuple[Tensor, Tensor, Tensor]:
-        loss, real_logits, fake_logits = super()._d_loss(real, fake, labels, fake_labels)
-        if self.hparams.drift_weight > 0:  # keeps the critic's outputs near 0 (the paper's epsilon term)
-            loss = loss + self.hparams.drift_weight * drift_penalty(real_logits)
-        return loss, real_logits, fake_logits
+    @staticmethod
+    def _compares_images(discriminator: nn.Module) -> bool:
+        return True  # minibatch standard deviation: real and fake go through D as separate batches
 
     def _prepare_real(self, real: Tensor) -> Tensor:
         return fade_in_reals(real, self.generator.resolution, self.generator.alpha)

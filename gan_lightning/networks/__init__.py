@@ -8,6 +8,7 @@ from gan_lightning.networks.base import Discriminator, Generator, discriminate
 from gan_lightning.networks.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
 from gan_lightning.networks.mlp import MLPDiscriminator, MLPGenerator
 from gan_lightning.networks.progressive import ProgressiveDiscriminator, ProgressiveGenerator
+from gan_lightning.networks.r3gan import R3GANDiscriminator, R3GANGenerator
 
 __all__ = [
     "DCGANDiscriminator",
@@ -18,6 +19,8 @@ __all__ = [
     "MLPGenerator",
     "ProgressiveDiscriminator",
     "ProgressiveGenerator",
+    "R3GANDiscriminator",
+    "R3GANGenerator",
     "dcgan_init",
     "discriminate",
 ]
