@@ -7,6 +7,7 @@ from gan_lightning.data import (  # noqa: E402
     ImageDataModule,
     ImageFolderDataModule,
     MNISTDataModule,
+    StackedMNISTDataModule,
     TorchvisionDataModule,
 )
 from gan_lightning.errors import GANLightningError  # noqa: E402
@@ -46,6 +47,7 @@ __all__ = [
     "Ramp",
     "SampleGrid",
     "SampleQuality",
+    "StackedMNISTDataModule",
     "TorchvisionDataModule",
     "__version__",
     "pretrained",

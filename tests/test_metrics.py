@@ -148,15 +148,15 @@ def test_every_metric_is_defined_once_and_used_by_callbacks_and_scripts():
         assert [m.name for m in callback().metrics] == [name]  # each callback is the registry's metric
     assert [k for m in METRICS.values() for k in m.keys] == ["fid", "is", "is_std", "kid", "kid_std", "cond_acc",
                                                              "precision", "recall", "density", "coverage", "modes",
-                                                             "class_kl"]
+                                                             "class_kl", "mode_count", "mode_kl"]
     assert {m.name: m.mode for m in METRICS.values()} == {"fid": "min", "is": "max", "kid": "min", "cond_acc": "max",
                                                           "precision_recall": "max", "density_coverage": "max",
-                                                          "modes": "max"}
+                                                          "modes": "max", "mode_count": "max"}
     assert PrecisionRecall(k=4).settings.pr_k == 4 and DensityCoverage(k=7).settings.dc_k == 7
 
 
 def test_unknown_backbone_is_one_sentence():
-    with pytest.raises(GANLightningError, match=r"Unknown backbone 'resnet': use one of mnist, inception") as info:
+    with pytest.raises(GANLightningError, match=r"Unknown backbone 'resnet': use one of mnist, stacked_mnist, inception") as info:
         get_backbone("resnet")
     assert "\n" not in str(info.value)
 

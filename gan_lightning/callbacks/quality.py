@@ -33,10 +33,12 @@ class SampleQuality(Callback):
 
     Args:
         metrics: Metrics to compute, of ``fid``, ``is``, ``kid``, ``cond_acc``, ``precision_recall``,
-            ``density_coverage`` and ``modes``; the first is the headline (the best value printed at the end). None:
-            all but ``kid`` where they apply (IS and modes need a backbone with class logits, cond_acc a conditional
+            ``density_coverage``, ``modes`` and ``mode_count`` (Stacked MNIST's: classes drawn at least once, KL to
+            uniform); the first is the headline (the best value printed at the end). None: all but ``kid`` and
+            ``mode_count`` where they apply (IS and modes need a backbone with class logits, cond_acc a conditional
             model).
         backbone: Feature network: ``mnist`` (shipped MNIST classifier: 128-d features, 10 class logits),
+            ``stacked_mnist`` (that classifier on each channel of Stacked MNIST: 384-d, 1000 class logits),
             ``inception`` (InceptionV3, 2048-d, the network of FID papers; use a GPU), ``inception-64``/``-192``/
             ``-768`` (earlier Inception layers, no logits, for quick checks), or the path of a classifier weights
             file written by ``scripts/train_classifier.py`` for other labeled data.

@@ -8,12 +8,15 @@ FID papers (torch-fidelity's port of the TF weights, 2048-d pool features and 10
 network torchmetrics uses; it resizes with the original TF1 bilinear kernel, i.e. torchmetrics with
 ``antialias=False``. ``inception-64``/``-192``/``-768`` use an earlier, cheaper feature layer (torchmetrics'
 ``feature=64`` ...), give no logits (no Inception Score) and are for quick checks, not for comparisons.
+``stacked_mnist``: the ``mnist`` classifier on each channel of a Stacked MNIST image (three digits as R, G and B):
+its three feature vectors side by side (384-d) and 1000 class logits, one per digit triple ``100 r + 10 g + b``.
 """
 
 from pathlib import Path
 from typing import Optional
 
 import torch
+import torchvision.transforms.v2.functional as TF
 from torch import Tensor, nn
 
 from gan_lightning.data.memory import scale_to_unit_range
@@ -21,7 +24,7 @@ from gan_lightning.errors import GANLightningError
 from gan_lightning.metrics.classifier import load_classifier, state_dict_hash
 
 INCEPTION_FEATURES = {"inception": 2048, "inception-768": 768, "inception-192": 192, "inception-64": 64}
-BACKBONES = ("mnist", *INCEPTION_FEATURES)
+BACKBONES = ("mnist", "stacked_mnist", *INCEPTION_FEATURES)
 
 
 def to_uint8(images: Tensor) -> Tensor:
@@ -89,6 +92,34 @@ class ClassifierBackbone(Backbone):
             )
         features = self.net.features(scale_to_unit_range(images))
         return features, self.net.head(features)
+
+
+class StackedClassifierBackbone(Backbone):
+    """The shipped MNIST classifier read on each of the three channels of Stacked MNIST images (28x28, or 32x32
+    resized to 28 with antialiasing, the same for real and generated images): features (N, 384), the three
+    digits' vectors side by side, and logits (N, 1000) of every digit triple, ``log p_r(r) + log p_g(g) +
+    log p_b(b)`` at class ``100 r + 10 g + b`` (the digits are classified independently)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.digits = ClassifierBackbone()
+        self.name = "stacked_mnist"
+        self.num_features, self.num_classes = 3 * self.digits.num_features, 1000
+        self.resize = "each channel by the mnist classifier at 28x28 (32x32 resized with antialiasing)"
+        self.eval()
+
+    def forward(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        if images.dtype != torch.uint8 or images.dim() != 4 or images.shape[1] != 3:
+            raise GANLightningError(f"The stacked_mnist backbone takes uint8 (N, 3, H, W) Stacked MNIST images but got "
+                                    f"{images.dtype} {tuple(images.shape)}.")
+        n = images.shape[0]
+        channels = images.reshape(n * 3, 1, *images.shape[2:])
+        if channels.shape[-2:] != self.digits.img_shape[1:]:
+            channels = TF.resize(channels, list(self.digits.img_shape[1:]), antialias=True)
+        features, logits = self.digits(channels)
+        log_p = logits.float().log_softmax(dim=1).view(n, 3, 10)
+        joint = log_p[:, 0, :, None, None] + log_p[:, 1, None, :, None] + log_p[:, 2, None, None, :]
+        return features.view(n, -1), joint.reshape(n, 1000)
 
 
 class InceptionBackbone(Backbone):
@@ -169,5 +200,6 @@ def get_backbone(name: str, weights_path: Optional[str] = None) -> Backbone:
     key = (name, str(Path(weights_path).resolve()) if weights_path else None)
     if key not in _BACKBONES:
         _BACKBONES[key] = (ClassifierBackbone(weights_path) if name in ("mnist", "classifier")
+                           else StackedClassifierBackbone() if name == "stacked_mnist"
                            else InceptionBackbone(name, weights_path))
     return _BACKBONES[key]

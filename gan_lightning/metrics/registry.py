@@ -3,7 +3,7 @@ the sample counts it can work with, and how it is scored from features. The call
 and ``scripts/reproduce.py`` all score through this table (as StyleGAN2-ADA's ``metric_main`` does).
 
     >>> sorted(METRICS)
-    ['cond_acc', 'density_coverage', 'fid', 'is', 'kid', 'modes', 'precision_recall']
+    ['cond_acc', 'density_coverage', 'fid', 'is', 'kid', 'mode_count', 'modes', 'precision_recall']
     >>> METRICS["fid"].keys, METRICS["fid"].mode
     (('fid',), 'min')
 """
@@ -16,7 +16,7 @@ from torch import Tensor
 
 from gan_lightning.errors import GANLightningError
 from gan_lightning.metrics.features import Features, cached_radii, save_radii
-from gan_lightning.metrics.neighbours import mode_scores, neighbour_scores, squared_knn_radii_of
+from gan_lightning.metrics.neighbours import mode_count_scores, mode_scores, neighbour_scores, squared_knn_radii_of
 from gan_lightning.metrics.scores import (
     conditional_accuracy,
     frechet_distance,
@@ -197,6 +197,10 @@ METRICS: dict[str, Metric] = {metric.name: metric for metric in (
            _score_dc, _check_neighbours("dc_k", "Density and coverage")),
     Metric("modes", ("modes", "class_kl"), "max", "classes drawn at least a tenth as often as in the data, and "
            "KL(generated class shares || real ones), by the backbone's classifier", _score_modes, needs_logits=True),
+    Metric("mode_count", ("mode_count", "mode_kl"), "max", "classes drawn at least once, and KL(generated class "
+           "shares || uniform), by the backbone's classifier (Stacked MNIST's protocol in the stacked_mnist backbone)",
+           lambda fake, real, settings: mode_count_scores(gathered(fake.logits)), needs_reference=False,
+           needs_logits=True),
 )}
 
 
