@@ -56,14 +56,23 @@ def test_every_residual_branch_starts_at_zero_so_blocks_start_as_the_identity():
     assert std == pytest.approx((2 / 1.04) ** 0.5 * 6 ** -0.25 / 32**0.5, rel=0.15)
 
 
-def test_bilinear_resampling_keeps_smooth_images():
+def test_bilinear_resampling_keeps_smooth_images_in_every_dtype():
+    import torch.nn.functional as F
+
     ramp = torch.arange(8.0).view(1, 1, 1, 8).expand(1, 3, 8, 8).contiguous()
     up, down = Resample(up=True)(ramp), Resample(up=False)(ramp)
     assert up.shape == (1, 3, 16, 16) and down.shape == (1, 3, 4, 4)
-    # away from the zero-padded border, bilinear interpolation of a linear ramp is a linear ramp
+    # away from the border, bilinear interpolation of a linear ramp is a linear ramp
     inner = up[0, 0, 8, 2:-2]
     assert torch.allclose(inner[1:] - inner[:-1], torch.full_like(inner[1:], 0.5), atol=1e-5)
     assert torch.allclose(down[0, 0, 2, 1:3], torch.tensor([2.5, 4.5]), atol=1e-5)
+    # upsampling is torch's bilinear interpolation (edges repeated); the float32 convolutions and the slices of other
+    # dtypes give the same numbers
+    x = torch.randn(2, 5, 14, 14)
+    torch.testing.assert_close(Resample(up=True)(x), F.interpolate(x, scale_factor=2, mode="bilinear"))
+    for resample in (Resample(up=True), Resample(up=False)):
+        torch.testing.assert_close(resample(x.double()).float(), resample(x), rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(resample(x.bfloat16()).float(), resample(x), rtol=0.02, atol=0.05)
 
 
 def test_conditioning_by_embedding_and_projection_with_an_optional_class_head():
