@@ -30,8 +30,11 @@ class LinearCritic(nn.Module):
 class Shift(nn.Module):
     """A view that adds a constant to every image, so that the test can tell viewed images from raw ones."""
 
-    def forward(self, x):
+    def forward(self, x, step=0, rng=None):
         return x + 100.0
+
+    def observe(self, real_logits, d_step):
+        pass
 
 
 def no_aux(*_):
@@ -102,7 +105,7 @@ def test_a_ramped_weight_follows_its_cosine_over_generator_steps():
 
 
 @pytest.mark.parametrize(("entry", "match"), [
-    ({"name": "r3", "weight": 1.0}, "Unknown penalty 'r3': choose one of r1, r2, gp, drift"),
+    ({"name": "r3", "weight": 1.0}, "Unknown penalty 'r3' in penalties: choose one of r1, r2, gp, drift"),
     ({"name": "r1", "weight": -1.0}, "weight must be >= 0"),
     ({"name": "r1", "weight": 1.0, "every": 0}, "every=0 must be at least 1"),
     ({"name": "r1", "weight": {"start": 1.0, "end": 0.1, "steps": 0}}, "steps=0 must be at least 1"),

@@ -36,7 +36,8 @@ from gan_lightning.models._settings import (
 )
 from gan_lightning.networks._checks import shape_str
 from gan_lightning.networks.base import Discriminator, Generator
-from gan_lightning.objective import AdversarialObjective, DiscriminatorPhase, Penalty, Ramp
+from gan_lightning.objective import AdversarialObjective, Augment, DiscriminatorPhase, Penalty, Ramp
+from gan_lightning.objective.augment import AugmentSetting, as_augmentation
 from gan_lightning.objective.penalties import as_penalties
 from gan_lightning.objective.schedules import as_ramp, plain_settings
 
@@ -55,6 +56,10 @@ class GAN(LightningModule):
             gradient norm of D on real, resp. fake, images), ``gp`` (WGAN-GP, lambda 10 in the paper), ``drift``
             (PGGAN's, epsilon 0.001); ``every: 16`` makes one lazy (StyleGAN2); a weight may be a ramp
             ``{start, end, steps}``. None: none (a ProgressiveGAN: the paper's drift and gradient penalty).
+        augment: Augmentation of every image D sees, real and fake, in both phases (for small image sets):
+            ``diffaugment`` (colour, translation and cutout on every image), ``ada`` (the same with a probability p
+            adapted to D, ADA's), settings ``{policy, p, target, ...}`` (:class:`~gan_lightning.objective.Augmentation`)
+            or null for none. p is logged as ``train/aug_p``.
         ema_decay: Decay of an exponential moving average of the generator, used by ``sample()`` and by the
             metrics; None turns it off. 0.999 is a common choice.
         ema_rampup: Warm-up of the average (StyleGAN2-ADA's ``ema_rampup``): its half-life is at most this share of
@@ -91,6 +96,7 @@ class GAN(LightningModule):
         loss: str = "bce",
         n_critic: int = 1,
         penalties: Optional[list[Penalty]] = None,
+        augment: AugmentSetting = None,
         ema_decay: Optional[float] = None,
         ema_rampup: Optional[float] = 0.05,
         optimizer_g: Optional[OptimizerCallable] = None,
@@ -108,7 +114,7 @@ class GAN(LightningModule):
         # pass the networks again to load_from_checkpoint.
         objects = ["generator", "discriminator", "optimizer_g", "optimizer_d", "scheduler_g", "scheduler_d"]
         self.save_hyperparameters(ignore=None if hparams_given_by_cli() else objects)
-        for key in ("penalties", "lr_ramp", "beta2_ramp"):  # plain values, which a safe torch.load reads back
+        for key in ("penalties", "augment", "lr_ramp", "beta2_ramp"):  # plain values, which a safe torch.load reads back
             if key in self.hparams:  # (a config given to the CLI may leave them out)
                 self.hparams[key] = plain_settings(self.hparams[key])
         self.automatic_optimization = False
@@ -118,8 +124,10 @@ class GAN(LightningModule):
         check_settings(n_critic=n_critic, ema_decay=ema_decay, ema_rampup=ema_rampup)
         # Batch norm (and networks that compare the images of a batch) needs real and fake in separate batches;
         # otherwise one forward of both is faster.
+        augmentation = as_augmentation(augment)
         self.objective = AdversarialObjective(loss, as_penalties(self.default_penalties if penalties is None
                                                                  else penalties),
+                                              view=Augment(augmentation) if augmentation is not None else None,
                                               joint_batches=not self._compares_images(discriminator))
         self.objective.check(discriminator)
         self.generator_ema = make_ema(generator, ema_decay) if ema_decay is not None else None
@@ -288,7 +296,7 @@ class GAN(LightningModule):
             d = self._discriminator_step(opt_d, real, fake.detach(), labels, fake_labels, rng,
                                          g_steps, g_steps * n_critic + i)
             self._penalty_logs.update(d.penalties)
-        g_loss = self._generator_step(opt_g, fake, real, labels, fake_labels)
+        g_loss = self._generator_step(opt_g, fake, real, labels, fake_labels, g_steps, rng)
         logs = logs_this_batch(self.trainer, batch_idx)
         if self.hparams.on_nonfinite == "stop":
             self._guard.record(step, d.loss, g_loss)
@@ -303,6 +311,8 @@ class GAN(LightningModule):
             self.log_dict({"train/d_real": out(d.real_logits.detach()).mean(),
                            "train/d_fake": out(d.fake_logits.detach()).mean(),
                            **{f"train/{name}": value for name, value in self._penalty_logs.items()}})
+            if self.objective.view is not None:
+                self.log("train/aug_p", self.objective.view.probability(g_steps).float())
             if self.hparams.on_nonfinite == "skip":
                 self.log("train/skipped_steps", float(self.skipped_steps))
 
@@ -317,10 +327,12 @@ class GAN(LightningModule):
             aux=lambda real_aux, fake_aux: self._aux_d_loss(real_aux, fake_aux, labels, fake_labels))
 
     def generator_loss(self, fake: Tensor, real: Tensor, labels: Optional[Tensor] = None,
-                       fake_labels: Optional[Tensor] = None) -> Tensor:
+                       fake_labels: Optional[Tensor] = None, g_steps: int = 0,
+                       rng: Optional[torch.Generator] = None) -> Tensor:
         """G's loss on ``fake`` images (the objective's generator phase with this model's aux-head loss)."""
         return self.objective.generator_phase(self.discriminator, fake, real, labels,
-                                              aux=lambda fake_aux: self._aux_g_loss(fake_aux, fake_labels))
+                                              aux=lambda fake_aux: self._aux_g_loss(fake_aux, fake_labels),
+                                              step=g_steps, rng=rng)
 
     def _discriminator_step(self, opt, real: Tensor, fake: Tensor, labels: Optional[Tensor],
                             fake_labels: Optional[Tensor], rng: torch.Generator, g_steps: int,
@@ -331,9 +343,9 @@ class GAN(LightningModule):
         return d
 
     def _generator_step(self, opt, fake: Tensor, real: Tensor, labels: Optional[Tensor],
-                        fake_labels: Optional[Tensor]) -> Tensor:
+                        fake_labels: Optional[Tensor], g_steps: int, rng: torch.Generator) -> Tensor:
         with self.toggled_optimizer(opt):
-            loss = self.generator_loss(fake, real, labels, fake_labels)
+            loss = self.generator_loss(fake, real, labels, fake_labels, g_steps, rng)
             stepped = self._backward_and_step(opt, loss, self.generator, "generator")
         if stepped and self.generator_ema is not None:
             # generator_steps counts this step: the warm-up's clock, restored with global_step on resume

@@ -5,7 +5,7 @@ EMA; for the losses it asks its :class:`AdversarialObjective`, as StyleGAN2-ADA'
 ``Trainer.py`` do:
 
 - **D's view**: every real and fake image passes through ``view`` before D, in both phases (the identity by
-  default; an augmentation plugs in here), and the penalties see the images as D saw them;
+  default, or an :class:`~gan_lightning.objective.augment.Augment`), and the penalties see the images as D saw them;
 - **the discriminator phase**: the loss's ``d(real_logits, fake_logits)``, the model's aux-head loss, then each
   penalty of the list that is due at this step (lazy ones every ``every`` steps, weighted by ``every``);
 - **the generator phase**: the loss's ``g(real_logits, fake_logits)``, with D's real logits (without gradient)
@@ -24,6 +24,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from gan_lightning.errors import GANLightningError
 from gan_lightning.networks.base import discriminate
+from gan_lightning.objective.augment import Augment
 from gan_lightning.objective.losses import get_loss
 from gan_lightning.objective.penalties import Penalty, PenaltyInputs
 from gan_lightning.objective.schedules import value_at
@@ -49,12 +50,12 @@ class AdversarialObjective(nn.Module):
     Args:
         loss: Name of the adversarial loss (:data:`gan_lightning.objective.losses.LOSSES`).
         penalties: The regularizers of D, applied in this order.
-        view: What every image passes through before D (``nn.Identity()`` when None).
+        view: What every image passes through before D: an augmentation, or None for the images as they are.
         joint_batches: Give D the real and the fake images in one forward (faster); False gives them as two
             batches, which networks that compare the images of a batch need (batch norm, minibatch stddev).
     """
 
-    def __init__(self, loss: str, penalties: Sequence[Penalty] = (), view: Optional[nn.Module] = None,
+    def __init__(self, loss: str, penalties: Sequence[Penalty] = (), view: Optional[Augment] = None,
                  joint_batches: bool = True) -> None:
         super().__init__()
         self.loss = get_loss(loss)
@@ -62,7 +63,7 @@ class AdversarialObjective(nn.Module):
         names = [p.name for p in self.penalties]
         if len(set(names)) < len(names):
             raise GANLightningError(f"penalties: each penalty at most once, not {names}.")
-        self.view = view if view is not None else nn.Identity()
+        self.view = view
         self.joint_batches = joint_batches
 
     def check(self, discriminator: nn.Module) -> None:
@@ -78,9 +79,11 @@ class AdversarialObjective(nn.Module):
                             rng: Optional[torch.Generator] = None) -> DiscriminatorPhase:
         """D's loss on ``real`` and (detached) ``fake`` images; ``labels`` are given to D for both, ``aux`` adds the
         model's aux-head loss, ``step`` (generator steps so far) sets ramped weights, ``d_step`` (discriminator
-        steps so far) decides which lazy penalties are due, ``rng`` draws what penalties draw."""
-        real, fake = self.view(real), self.view(fake)
+        steps so far) decides which lazy penalties are due, ``rng`` draws what the view and penalties draw."""
+        real, fake = self._view(real, step, rng), self._view(fake, step, rng)
         (real_logits, real_aux), (fake_logits, fake_aux) = self._outputs(discriminator, real, fake, labels)
+        if self.view is not None:
+            self.view.observe(real_logits, d_step)
         loss = self.loss.d(real_logits, fake_logits)
         extra = aux(real_aux, fake_aux)
         if extra is not None:
@@ -97,17 +100,20 @@ class AdversarialObjective(nn.Module):
         return phase
 
     def generator_phase(self, discriminator: nn.Module, fake: Tensor, real: Tensor, labels: Optional[Tensor],
-                        aux: GAux) -> Tensor:
+                        aux: GAux, step: int = 0, rng: Optional[torch.Generator] = None) -> Tensor:
         """G's loss on ``fake`` images (with their graph); ``real`` images are shown to D only for a relativistic
         loss, without gradient."""
-        fake_logits, fake_aux = discriminate(discriminator, self.view(fake), labels)
+        fake_logits, fake_aux = discriminate(discriminator, self._view(fake, step, rng), labels)
         real_logits = None
         if self.loss.relativistic:
             with torch.no_grad():
-                real_logits, _ = discriminate(discriminator, self.view(real), labels)
+                real_logits, _ = discriminate(discriminator, self._view(real, step, rng), labels)
         loss = self.loss.g(real_logits, fake_logits)
         extra = aux(fake_aux)
         return loss if extra is None else loss + extra
+
+    def _view(self, images: Tensor, step: int, rng: Optional[torch.Generator]) -> Tensor:
+        return images if self.view is None else self.view(images, step, rng)
 
     def _outputs(self, discriminator: nn.Module, real: Tensor, fake: Tensor,
                  labels: Optional[Tensor]) -> tuple[tuple, tuple]:
