@@ -104,7 +104,8 @@ def test_the_cli_takes_a_preset_name_and_refuses_bad_settings_in_one_line(fake_m
 
     from gan_lightning.cli import build_cli, main
 
-    args = ["--config", str(ROOT / "configs" / "gan.yaml"), "--data.data_dir", str(fake_mnist), "--data.download", "false",
+    args = ["--config", str(ROOT / "configs" / "gan.yaml"), "--data.data_dir", str(fake_mnist),
+            "--data.download", "false",
             "--quality.metrics", "[]", "--trainer.logger", "false"]
     cli = build_cli([*args, "--model.augment", "ada"], run=False)  # run=False: no subcommand
     assert cli.model.objective.view.settings.target == 0.6

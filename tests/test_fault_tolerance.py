@@ -21,7 +21,8 @@ from gan_lightning import GAN, GANLightningError, MLPDiscriminator, MNISTDataMod
 
 def resumable_run(fake_mnist, ckpt_dir, max_epochs: int, ckpt_path=None) -> tuple[GAN, SampleGrid]:
     seed_everything(7)
-    model = tiny_gan(n_critic=2, penalties=[Penalty("gp", 10.0)], ema_decay=0.9, scheduler_g=partial(StepLR, step_size=1, gamma=0.5),
+    model = tiny_gan(n_critic=2, penalties=[Penalty("gp", 10.0)], ema_decay=0.9,
+                     scheduler_g=partial(StepLR, step_size=1, gamma=0.5),
                      optimizer_d=partial(torch.optim.Adam, lr=1e-3, betas=(0.0, 0.9)))
     grid = SampleGrid(num_samples=4)
     checkpoints = ModelCheckpoint(dirpath=ckpt_dir, save_last=True, save_top_k=-1)

@@ -5,6 +5,7 @@ export_images.py and train_classifier.py; reproduce.py has its own file.
 Pixel sizes follow torchvision's make_grid: n images of 28 pixels with 2-pixel padding span ``n * 30 + 2``.
 """
 
+import json
 import math
 import re
 import subprocess
@@ -392,3 +393,39 @@ def test_infogan_codes_rejects_other_models_in_one_line(tiny_runs, capsys):
     gan = str(tiny_runs["gan"] / "checkpoints" / "last.ckpt")
     assert "holds a GAN, not an InfoGAN" in usage_error(capsys, run, [gan]).strip().splitlines()[-1]
     assert "not both" in usage_error(capsys, run, [gan, "--pretrained", "fast_infogan"])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# stacked_mnist.py, loss_trace.py
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_stacked_mnist_trains_counts_modes_and_writes_the_table_into_the_page(fake_mnist, tmp_path):
+    page = tmp_path / "page.md"
+    run = script("stacked_mnist.py")
+    page.write_text(f"intro\n{run['MARKERS'][0]}\nold\n{run['MARKERS'][1]}\nafter\n")
+    rows = run["main"](["--recipes", "gan:1e", "--data-dir", str(fake_mnist), "--out", str(tmp_path / "out"),
+                        "--num-samples", "500", "--page", str(page), "--fit-args",
+                        "--data.train_size 64 --data.download false --data.batch_size 16 "
+                        "--trainer.limit_train_batches 2 --quality.metrics []"])
+    assert len(rows) == 1 and rows[0]["generator_steps"] == 2 and 1 <= rows[0]["mode_count"] <= 500
+    text = page.read_text()
+    assert text.startswith("intro\n") and text.endswith("after\n") and "old" not in text
+    assert "| real stacked training images (the floor) |" in text and "| `gan` | 42 |" in text
+    assert "R3GAN" in text  # the published rows
+    again = run["main"](["--recipes", "gan:1e", "--data-dir", str(fake_mnist), "--out", str(tmp_path / "out"),
+                         "--num-samples", "500"])
+    assert again == rows  # the finished run is reused
+
+
+def test_loss_trace_compares_two_recordings(fake_mnist, tmp_path, capsys):
+    run = script("loss_trace.py")
+    before = tmp_path / "before.json"
+    args = ["--recipes", "gan", "--steps", "3", "--data-dir", str(fake_mnist), "--out"]
+    assert run["main"]([*args, str(before)]) == 0
+    assert run["main"]([*args, str(tmp_path / "after.json"), "--compare", str(before), "--rtol", "0"]) == 0
+    assert "gan: d_loss: 3/3 steps identical" in capsys.readouterr().out
+    changed = json.loads(before.read_text())
+    changed["gan"]["d_loss"][1] *= 1.01
+    before.write_text(json.dumps(changed))
+    assert run["main"]([*args, str(tmp_path / "again.json"), "--compare", str(before)]) == 1

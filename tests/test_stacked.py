@@ -47,8 +47,8 @@ def test_without_mnist_on_disk_the_cli_says_where_to_put_it(tmp_path, capsys):
     from gan_lightning.cli import main as cli_main
 
     with pytest.raises(SystemExit) as exit_info:
-        cli_main(["fit", "--config", str(ROOT / "configs" / "dcgan.yaml"), "--data", "StackedMNISTDataModule", "--data.data_dir",
-                  str(tmp_path), "--data.download", "false", "--quality.metrics", "[]"])
+        cli_main(["fit", "--config", str(ROOT / "configs" / "dcgan.yaml"), "--data", "StackedMNISTDataModule",
+                  "--data.data_dir", str(tmp_path), "--data.download", "false", "--quality.metrics", "[]"])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "MNIST is not in" in err and "--data.data_dir" in err

@@ -114,7 +114,8 @@ class GAN(LightningModule):
         # pass the networks again to load_from_checkpoint.
         objects = ["generator", "discriminator", "optimizer_g", "optimizer_d", "scheduler_g", "scheduler_d"]
         self.save_hyperparameters(ignore=None if hparams_given_by_cli() else objects)
-        for key in ("penalties", "augment", "lr_ramp", "beta2_ramp"):  # plain values, which a safe torch.load reads back
+        # Plain values in the hyperparameters, which a safe torch.load reads back.
+        for key in ("penalties", "augment", "lr_ramp", "beta2_ramp"):
             if key in self.hparams:  # (a config given to the CLI may leave them out)
                 self.hparams[key] = plain_settings(self.hparams[key])
         self.automatic_optimization = False

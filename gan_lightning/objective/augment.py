@@ -11,7 +11,7 @@ step's ``r_t`` is averaged over the processes).
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Optional, Union
 
 import torch

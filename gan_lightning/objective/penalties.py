@@ -108,7 +108,8 @@ class Penalty:
 
     def __post_init__(self) -> None:
         if self.name not in PENALTIES:
-            raise GANLightningError(f"Unknown penalty {self.name!r} in penalties: choose one of {', '.join(PENALTIES)}.")
+            raise GANLightningError(f"Unknown penalty {self.name!r} in penalties: choose one of "
+                                    f"{', '.join(PENALTIES)}.")
         if bounds(self.weight)[0] < 0:
             raise GANLightningError(f"The {self.name} penalty's weight must be >= 0, not {self.weight}.")
         if self.every < 1:
