@@ -12,8 +12,7 @@ pixels repeat (the paper's code pads with zeros).
 
 - Generator: ``z`` (with a class embedding concatenated for conditional models) times a learned basis of
   ``s x s`` maps at the lowest resolution, blocks, then per stage upsampling and blocks, and a 1x1 convolution to
-  the image channels. No Tanh by default: the output is linear, as in the paper (``GAN.sample`` clamps it to
-  [-1, 1]); ``tanh=True`` squashes it, which helps short runs on data with flat backgrounds.
+  the image channels. No Tanh: the output is linear, as in the paper (``GAN.sample`` clamps it to [-1, 1]).
 - Discriminator: a 1x1 convolution from the image, per stage blocks and downsampling, and at the lowest resolution
   blocks then a depthwise ``s x s`` convolution (a learned basis) and a linear layer to one logit; conditional
   models project: the linear layer gives a vector whose dot product with the class embedding is the logit.
@@ -199,8 +198,6 @@ class R3GANGenerator(Generator):
             width divided by this).
         n_classes: Number of classes to condition on (a class embedding of ``latent_dim`` values concatenated to
             z); 0 for unconditional; null in a config: the data's class count.
-        tanh: End in a Tanh (images in [-1, 1] from the start; not in the paper, whose output is linear): flat
-            black backgrounds, like MNIST's, are then one saturated value rather than a value to learn exactly.
 
     >>> g = R3GANGenerator(latent_dim=32, img_shape=(1, 28, 28), widths=[64, 32, 16], blocks=1)
     >>> g(torch.randn(2, 32)).shape
@@ -216,11 +213,9 @@ class R3GANGenerator(Generator):
         expansion: int = 2,
         group_channels: int = 16,
         n_classes: Optional[int] = 0,
-        tanh: bool = False,
     ) -> None:
         super().__init__()
         self.latent_dim = latent_dim
-        self.tanh = tanh
         self.img_shape = image_shape(img_shape)
         self.n_classes = class_count(n_classes, "n_classes")
         self.sizes = resolutions(self.img_shape, "R3GAN generator")
@@ -248,8 +243,7 @@ class R3GANGenerator(Generator):
         if self.embed is not None:
             z = torch.cat([z, self.embed(labels.long())], dim=1)
         x = self.basis[None].to(z.dtype) * self.to_basis(z)[:, :, None, None]
-        images = self.to_image(self.stages(x))
-        return torch.tanh(images) if self.tanh else images
+        return self.to_image(self.stages(x))
 
 
 class R3GANDiscriminator(Discriminator):
