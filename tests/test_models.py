@@ -125,6 +125,18 @@ def test_loss_progress_bar_reads_the_losses_only_when_it_redraws(fake_mnist, mon
     assert {"train/d_loss", "train/g_loss"} <= set(bar.get_metrics(trainer, trainer.lightning_module))
 
 
+def test_the_progress_bar_shows_a_resumed_runs_version_number(fake_mnist, tmp_path):
+    from lightning.pytorch.loggers import CSVLogger
+
+    from gan_lightning.callbacks import LossProgressBar
+
+    bar = LossProgressBar()
+    trainer = quiet_trainer(max_epochs=1, limit_train_batches=1, enable_progress_bar=True, callbacks=[bar],
+                            logger=CSVLogger(tmp_path, name="run", version="version_12"))
+    trainer.fit(tiny_gan(), MNISTDataModule(fake_mnist, batch_size=16, download=False))
+    assert bar.get_metrics(trainer, trainer.lightning_module)["v_num"] == "12"  # Lightning's own bar: "on_12"
+
+
 def test_sample_is_in_range_deterministic_and_keeps_mode():
     model = tiny_gan()
     model.train()

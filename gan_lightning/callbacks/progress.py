@@ -30,6 +30,9 @@ class LossProgressBar(TQDMProgressBar):
 
     def get_metrics(self, trainer: Trainer, pl_module: LightningModule) -> dict[str, int | str | float]:
         metrics = super().get_metrics(trainer, pl_module)
+        version = trainer.logger.version if trainer.logger is not None else None
+        if isinstance(version, str):  # Lightning shows a string version's last 4 characters: "on_0" of "version_0"
+            metrics["v_num"] = version.removeprefix("version_")
         logged = trainer.callback_metrics
         for key in self.keys:
             if key in logged:
