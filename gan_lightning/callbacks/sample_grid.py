@@ -59,7 +59,10 @@ class SampleGrid(Callback):
             self.save(trainer, pl_module, epoch)
 
     def save(self, trainer: Trainer, pl_module: LightningModule, epoch: int) -> Optional[Path]:
-        """Sample the fixed noise and write the grid; returns its path on rank 0."""
+        """Sample the fixed noise and write the grid; returns its path on rank 0. Nothing under ``fast_dev_run``, a
+        smoke test that writes no logs (the grids would land in ``./samples/``, where ``predict`` writes)."""
+        if trainer.fast_dev_run:
+            return None
         log_dir = trainer.log_dir  # a collective under DDP: every rank must ask
         if not trainer.is_global_zero:
             return None
