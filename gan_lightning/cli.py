@@ -223,12 +223,22 @@ def main(args: ArgsType = None) -> None:
         raise SystemExit(2) from None
 
 
+MISSING = {  # what a library says when an optional package is missing, and what to install
+    "Neither `tensorboard` nor `tensorboardX` is available": ("TensorBoardLogger", "tensorboard"),
+}
+
+
 def _input_error(err: BaseException) -> Optional[GANLightningError]:
-    """Our input error, also when jsonargparse or Lightning wrapped it in their own exceptions."""
-    seen = set()
+    """Our input error, also when jsonargparse or Lightning wrapped it in their own exceptions; or one sentence for an
+    optional package that a chosen class needs (jsonargparse folds the ModuleNotFoundError into its message)."""
+    seen, first = set(), err
     while err is not None and id(err) not in seen:
         if isinstance(err, GANLightningError):
             return err
         seen.add(id(err))
         err = err.__cause__ or err.__context__
+    for said, (what, extra) in MISSING.items():
+        if said in str(first):
+            return GANLightningError(f"{what} needs the {extra} package: pip install \"gan-lightning[{extra}]\" (or "
+                                     f"pip install {extra}).")
     return None

@@ -339,3 +339,14 @@ def test_bad_data_is_one_line_exit_2_and_writes_nothing(flags, says, capsys, pet
                                "--trainer.fast_dev_run", "1"])
     assert re.search(says, line), line
     assert not (tmp_path / "runs").exists() and not (tmp_path / "samples").exists()
+
+
+def test_a_logger_whose_package_is_missing_says_what_to_install(fake_mnist, capsys):
+    try:  # the test needs tensorboard to be absent
+        import tensorboard  # noqa: F401
+        pytest.skip("tensorboard is installed here")
+    except ImportError:
+        pass
+    line = error_line(capsys, fit_args(fake_mnist, "--trainer.logger", "TensorBoardLogger",
+                                       "--trainer.fast_dev_run", "1"))
+    assert 'TensorBoardLogger needs the tensorboard package: pip install "gan-lightning[tensorboard]"' in line
