@@ -58,8 +58,8 @@ def embedding(n_classes: int, dim: int, gain: float = 1.0) -> nn.Embedding:
     return layer
 
 
-def conv(c_in: int, c_out: int, kernel: int = 1, groups: int = 1, gain: float = 1.0) -> nn.Conv2d:
-    return he_init(nn.Conv2d(c_in, c_out, kernel, padding=kernel // 2, groups=groups, bias=False), gain)
+def conv(c_in: int, c_out: int, kernel: int = 1, groups: int = 1, gain: float = 1.0, bias: bool = False) -> nn.Conv2d:
+    return he_init(nn.Conv2d(c_in, c_out, kernel, padding=kernel // 2, groups=groups, bias=bias), gain)
 
 
 class BiasedActivation(nn.Module):
@@ -198,6 +198,8 @@ class R3GANGenerator(Generator):
             width divided by this).
         n_classes: Number of classes to condition on (a class embedding of ``latent_dim`` values concatenated to
             z); 0 for unconditional; null in a config: the data's class count.
+        output_bias: A learned bias per image channel after the last layer (not in the paper, starting at 0): one
+            number to learn the colour of a flat background, such as MNIST's black.
 
     >>> g = R3GANGenerator(latent_dim=32, img_shape=(1, 28, 28), widths=[64, 32, 16], blocks=1)
     >>> g(torch.randn(2, 32)).shape
@@ -213,6 +215,7 @@ class R3GANGenerator(Generator):
         expansion: int = 2,
         group_channels: int = 16,
         n_classes: Optional[int] = 0,
+        output_bias: bool = False,
     ) -> None:
         super().__init__()
         self.latent_dim = latent_dim
@@ -235,7 +238,7 @@ class R3GANGenerator(Generator):
             layers += [ResidualBlock(width, expansion, group_channels, 3, total) for _ in range(count)]
             stages.append(nn.Sequential(*layers))
         self.stages = nn.Sequential(*stages)
-        self.to_image = conv(widths[-1], self.img_shape[0])
+        self.to_image = conv(widths[-1], self.img_shape[0], bias=output_bias)
 
     def forward(self, z: Tensor, labels: Optional[Tensor] = None) -> Tensor:
         check_latent(z, self.latent_dim)
