@@ -105,3 +105,9 @@ def test_penalties_differentiate_through_the_networks_twice():
 def test_settings_the_networks_cannot_make_are_one_sentence(build, match):
     with pytest.raises(GANLightningError, match=match):
         build()
+
+
+def test_an_output_bias_only_when_asked():
+    assert R3GANGenerator().to_image.bias is None  # the paper's last layer has none
+    biased = R3GANGenerator(output_bias=True)
+    assert biased.to_image.bias.shape == (1,) and not biased.to_image.bias.any()
