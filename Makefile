@@ -6,7 +6,7 @@ DATA ?= data
 BIN := $(VENV)/bin
 DEPS_STAMP := $(VENV)/.deps-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup test train reproduce notebooks
+.PHONY: setup test train reproduce stacked-mnist notebooks
 
 ## setup: create the virtual environment (first time only) and install gan-lightning into it
 setup: $(DEPS_STAMP)
@@ -29,13 +29,18 @@ train: setup
 
 ## reproduce: train every recipe for the README's budgets and rewrite its results and truncation tables, grids and curves
 reproduce: setup
-	$(BIN)/python scripts/reproduce.py --recipes fast_infogan@42,43 fast_cdcgan@42,43 gan:10e cgan:10e \
-	    dcgan:12m cdcgan:12m wgan_gp:12m dcgan_hinge_sn_ema:12m pggan:12m \
+	$(BIN)/python scripts/reproduce.py --recipes fast_infogan@42,43 fast_cdcgan@42,43 r3gan:12m@42,43 cr3gan:12m@42,43 \
+	    gan:10e cgan:10e dcgan:12m cdcgan:12m wgan_gp:12m dcgan_hinge_sn_ema:12m pggan:12m \
 	    --data-dir $(DATA) --docs docs --readme README.md README.ja.md --ship fast_cdcgan fast_infogan gan cgan pggan
 	$(BIN)/python scripts/truncation.py --results results/results.csv --recipes fast_infogan fast_cdcgan \
 	    --data-dir $(DATA) --plot docs/truncation.png --readme README.md README.ja.md
 	$(BIN)/python scripts/nearest_neighbors.py --results results/results.csv --recipe fast_cdcgan \
 	    --data-dir $(DATA) --out docs/nearest_neighbors.png
+
+## stacked-mnist: train three recipes on Stacked MNIST for 30 minutes each and rewrite docs/stacked_mnist.md's table
+stacked-mnist: setup
+	$(BIN)/python scripts/stacked_mnist.py --recipes r3gan:30m dcgan:30m dcgan_hinge_sn_ema:30m \
+	    --data-dir $(DATA) --page docs/stacked_mnist.md
 
 ## notebooks: execute the tutorial notebooks into notebooks/*.ipynb, outputs included (about 13 minutes on a CPU)
 notebooks: setup

@@ -13,7 +13,7 @@
 # %% [markdown]
 # # 4. GAN の歴史を並べて動かす
 #
-# 元のチュートリアルは、GAN の短い歴史で終わります。最初の GAN のあと、4つの節目がそれぞれ1つのことを変えました。
+# 元のチュートリアルは、GAN の短い歴史で終わります。最初の GAN のあと、4つの節目がそれぞれ1つのことを変えました。2024年の5つ目の節目 R3GAN は、基本に立ち返って、ひとめぐりを閉じます。
 #
 # | 年 | 節目 | 何を変えたか |
 # |---|---|---|
@@ -22,12 +22,13 @@
 # | 2016 | **DCGAN**：Radford ら（2016） | 全結合層の代わりに畳み込みとバッチ正規化を使う、安定して学習できるレシピ |
 # | 2017 | **WGAN-GP**：Arjovsky ら（2017）、Gulrajani ら（2017） | D が画像に点数をつける *クリティック* になる（下の説明を参照） |
 # | 2018 | **PGGAN**：Karras ら（2018） | ネットワークが *大きくなる*：まず 7x7、次に 14x14、最後に 28x28 の画像を学び、新しい解像度はそのたびになめらかに混ぜ込む |
+# | 2024 | **R3GAN**：Huang ら（2024） | 基本に立ち返る：収束することが証明された損失と、素直で現代的なネットワーク |
 #
 # *クリティック*（critic）とは、出力が確率ではなく、画像の本物らしさを表す点数になっている識別器のことです（WGAN や hinge 損失で使われます）。Wasserstein GAN のクリティックの損失は、本物の分布と偽物の分布の間の距離を見積もります。この距離は、2つの分布が遠く離れていても、G に役立つ方向を示し続けます。WGAN-GP は、勾配ペナルティによって、この見積もりが意味を持ち続けるようにします。
 #
 # このノートブックでは、`gan_lightning` が `configs/` に用意しているレシピで、それぞれを手元のマシンで **同じ時間（`MINUTES` 分）ずつ** 学習させ、描いたものと FID（ノートブック3）が時間とともにどう変わるかを比べます。数分はどのモデルにとっても短い学習で、数分後の順位は数時間後の順位とは違います。それぞれが *最初に* 何を学ぶかに注目してください。
 #
-# 既定の設定では、`5 x MINUTES` に1分ほどを足した時間、つまり約11分かかります。
+# 既定の設定では、`6 x MINUTES` に1分ほどを足した時間、つまり約13分かかります。
 
 # %% [markdown]
 # ## 0. 歴史の行き着く先
@@ -69,20 +70,21 @@ from lightning.pytorch.loggers import CSVLogger
 
 from gan_lightning import (GAN, ConditionalGAN, DCGANDiscriminator, DCGANGenerator, LossProgressBar,
                            MLPDiscriminator, MLPGenerator, MNISTDataModule, Penalty, ProgressiveDiscriminator,
-                           ProgressiveGAN, ProgressiveGenerator, SampleGrid)
+                           ProgressiveGAN, ProgressiveGenerator, R3GANDiscriminator, R3GANGenerator, SampleGrid)
 from gan_lightning.callbacks import FID
 
 MNISTDataModule(DATA_DIR).prepare_data()  # downloads MNIST into DATA_DIR when it is not there yet
 
 # %% [markdown]
-# ## 1. 5つのレシピ
+# ## 1. 6つのレシピ
 #
-# どの行も、`configs/` の設定ファイル（`gan.yaml`、`cgan.yaml`、`dcgan.yaml`、`wgan_gp.yaml`、`pggan.yaml`）と同じモデルを、その設定のバッチサイズで作ります。`RECIPES` の各行は（年, バッチサイズ, 1エポックのバッチ数, モデルを作る関数）の組です。1つ上の行からの差分として読んでください。
+# どの行も、`configs/` の設定ファイル（`gan.yaml`、`cgan.yaml`、`dcgan.yaml`、`wgan_gp.yaml`、`pggan.yaml`、`r3gan.yaml`）と同じモデルを、その設定のバッチサイズで作ります。`RECIPES` の各行は（年, バッチサイズ, 1エポックのバッチ数, モデルを作る関数）の組です。1つ上の行からの差分として読んでください。
 #
 # - **cGAN**：GAN と同じネットワークに `n_classes=10` を付けたもの。one-hot のラベルをノイズと画像に連結します。
 # - **DCGAN**：新しいネットワーク（G はバッチ正規化付きの転置畳み込み、D はストライド付きの畳み込み）。損失とオプティマイザはチュートリアルと同じです。
 # - **WGAN-GP**：D からバッチ正規化を除いた DCGAN のネットワーク、Wasserstein 損失、重み 10 の勾配ペナルティ、生成器の1ステップごとにクリティックを5ステップ、そして学習率を小さくした Adam。
 # - **PGGAN**：大きくなるネットワーク（pixel norm、minibatch standard deviation、equalized learning rate）と、クリティックを1ステップにした WGAN-GP。ここでは予算の時間内に 28x28 まで届くよう、スケジュールを短くしています（1段階あたり400バッチ）。設定ファイルのスケジュールは1段階あたり60,000枚で、サンプルは EMA（生成器の重みの指数移動平均）で描きます。段階がこれほど短いと、この平均は生成器の変化に追いつけないので、ここでは使いません。
+# - **R3GAN**：基本に立ち返ったモデルです。損失は *相対的*（relativistic）で、D は本物の画像を1枚ずつ偽物の画像と比べ（`softplus(-(D(real) - D(fake)))`）、G はその逆を目指します。2つのペナルティが、本物の画像のまわり（R1）と偽物の画像のまわり（R2）で D をなめらかに保ち、この2つがそろうとゲームが収束します。損失が安定しているので、ネットワークは上の工夫（バッチ正規化、minibatch standard deviation、段階的に大きくすること、equalized learning rate）をすべて捨てられます。G も D も、残差ブロック（幅を広げる 1x1 畳み込み、グループ化した 3x3 畳み込み、幅を戻す 1x1 畳み込みを、入力に足すもの）を積み重ねただけで、正規化はありません。ここでは CPU 向けにネットワークを小さくし、ペナルティは8ステップに1回（`every=8`）、重みを8倍にして計算します。
 #
 # 各行の最後の数は、1エポックのバッチ数です。FID はエポックが終わるたびに測ります。CPU でも予算の時間内に、どのモデルも何点か測れるように長さを選びました（1.0 は MNIST 全体）。
 
@@ -102,6 +104,10 @@ RECIPES = {  # name: (year, batch size, batches per epoch, model)
     "PGGAN": (2018, 32, 400, lambda: ProgressiveGAN(ProgressiveGenerator(base_channels=8),
                                                     ProgressiveDiscriminator(base_channels=8),
                                                     stable_images=PHASE_IMAGES, fade_images=PHASE_IMAGES)),
+    "R3GAN": (2024, 64, 400, lambda: GAN(R3GANGenerator(widths=[64, 32, 16], blocks=1, output_bias=True),
+                                         R3GANDiscriminator(widths=[64, 32, 16], blocks=1), loss="rpgan",
+                                         penalties=[Penalty("r1", 0.05, every=8), Penalty("r2", 0.05, every=8)],
+                                         optimizer_g=adam(1e-3, (0.0, 0.99)), optimizer_d=adam(1e-3, (0.0, 0.99)))),
 }
 
 # %% [markdown]

@@ -56,7 +56,7 @@ def test_a_conditional_recipe_takes_the_class_count_of_cifar100(tmp_path, no_md5
     model = cli.model
     assert model.num_classes == model.generator.n_classes == model.discriminator.aux_classes == 100
     assert model.generator.img_shape == model.discriminator.img_shape == (3, 32, 32)  # from the data
-    assert cli.trainer.global_step == 2 and (tmp_path / "samples" / "epoch_001.png").is_file()
+    assert cli.trainer.global_step == 2 and not (tmp_path / "samples").exists()  # fast_dev_run: no grids
 
 
 def test_the_progressive_gan_grows_to_cifars_resolution(tmp_path, no_md5, monkeypatch):

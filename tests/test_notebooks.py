@@ -82,7 +82,7 @@ def check_quality(ns: dict, folder: Path) -> None:
 
 def check_history(ns: dict, folder: Path) -> None:
     results = ns["results"]
-    assert list(results) == ["GAN", "cGAN", "DCGAN", "WGAN-GP", "PGGAN"]
+    assert list(results) == ["GAN", "cGAN", "DCGAN", "WGAN-GP", "PGGAN", "R3GAN"]
     for r in results.values():  # every model trained its epochs and was scored after each
         assert len(r["fids"]) == len(r["minutes"]) == ns["MAX_EPOCHS"] and all(v > 0 for v in r["fids"])
         assert r["run_dir"].resolve().is_relative_to(folder.resolve())
