@@ -242,3 +242,54 @@ def test_the_sample_grid_says_which_generator_drew_it(fake_mnist, tmp_path, monk
     caption = image[: image.shape[0] - height]
     assert caption.min() < 100 and caption.mean() > 200  # dark text on white
     assert captions == ["epoch 0, 0 generator steps: EMA generator", "epoch 1, 2 generator steps: EMA generator"]
+
+
+def test_the_cost_of_one_evaluation_is_printed_with_how_to_turn_metrics_off(mnist_300, tmp_path, capsys):
+    from helpers import quiet_trainer, tiny_gan
+
+    from gan_lightning import MNISTDataModule, SampleQuality
+
+    quality = SampleQuality(metrics=["fid"], num_samples=200, batch_size=100, cache_dir=str(tmp_path))
+    quiet_trainer(max_epochs=1, limit_train_batches=1, callbacks=[quality]).fit(
+        tiny_gan(), MNISTDataModule(mnist_300, batch_size=16, download=False))
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if "one evaluation draws" in line)
+    assert "200 samples through the mnist backbone" in line and "images/s here): about" in line
+    assert "--quality.metrics [] turns the metrics off" in line and quality._cost > 0
+
+
+def test_without_every_n_epochs_evaluations_keep_to_a_fifth_of_the_time(monkeypatch):
+    import types
+
+    import gan_lightning.callbacks.quality as quality_module
+    from gan_lightning import SampleQuality
+
+    now = [1000.0]
+    monkeypatch.setattr(quality_module.time, "monotonic", lambda: now[0])
+    quality = SampleQuality(every_n_epochs=None)
+    quality._cost, quality._trained_since = 10.0, 1000.0
+    strategy = types.SimpleNamespace(broadcast=lambda value, src=0: value)
+    trainer = types.SimpleNamespace(current_epoch=0, max_epochs=100, strategy=strategy)
+    now[0] = 1039.0  # 39 s of training since: less than 4 x 10 s
+    assert not quality._due(trainer)
+    now[0] = 1040.0
+    assert quality._due(trainer)
+    now[0], trainer.current_epoch = 1001.0, 99  # the last epoch is always scored
+    assert quality._due(trainer)
+    assert [SampleQuality(every_n_epochs=3)._due(types.SimpleNamespace(current_epoch=e)) for e in range(6)] == [
+        False, False, True, False, False, True]
+
+
+def test_quality_metrics_empty_trains_without_scoring(fake_mnist, tmp_path, capsys):
+    from conftest import ROOT
+
+    from gan_lightning.cli import main
+
+    main(["fit", "--config", str(ROOT / "configs" / "gan.yaml"), "--data.data_dir", str(fake_mnist),
+          "--data.download", "false", "--quality.metrics", "[]", "--trainer.max_epochs", "1",
+          "--trainer.limit_train_batches", "2", "--trainer.log_every_n_steps", "1",
+          "--trainer.logger.init_args.save_dir", str(tmp_path),
+          "--trainer.enable_progress_bar", "false"])
+    assert "SampleQuality" not in capsys.readouterr().out
+    header = (tmp_path / "gan" / "version_0" / "metrics.csv").read_text().splitlines()[0]
+    assert "train/d_loss" in header and "val/" not in header

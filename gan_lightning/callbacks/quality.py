@@ -11,6 +11,8 @@ The metrics themselves are defined in :mod:`gan_lightning.metrics.registry`.
 import time
 from typing import Any, Optional
 
+import torch
+
 from lightning.pytorch import Callback, LightningModule, Trainer
 from torch import Tensor
 
@@ -46,6 +48,9 @@ class SampleQuality(Callback):
         batch_size: Images per generator and backbone batch.
         every_n_epochs: Evaluate after every this many training epochs (give a ModelCheckpoint that monitors
             one of the values the same ``every_n_epochs``: in between, Lightning keeps showing it the last value).
+            None: after the epochs where the training since the last evaluation took at least four times what one
+            evaluation costs (measured; before the first, estimated from the backbone's speed at the start), so
+            that about a fifth of the time goes to evaluating, and after the last epoch.
         reference_split: Datamodule split of real images to compare with; None: the data's reference split (the
             test split of MNIST and torchvision datasets, the ``val`` split of a folder).
         weights_path: Backbone weights file; None uses the shipped MNIST classifier or the standard Inception
@@ -64,12 +69,12 @@ class SampleQuality(Callback):
     fixed_metrics: Optional[tuple[str, ...]] = None  # the one-metric subclasses set theirs
 
     def __init__(self, metrics: Optional[list[str]] = None, backbone: str = "mnist", num_samples: int = 10000,
-                 batch_size: int = 500, every_n_epochs: int = 1, reference_split: Optional[str] = None,
+                 batch_size: int = 500, every_n_epochs: Optional[int] = 1, reference_split: Optional[str] = None,
                  weights_path: Optional[str] = None, cache_dir: Optional[str] = None, seed: int = 0,
                  kid_subsets: int = 100, kid_subset_size: int = 1000, is_splits: int = 10,
                  truncation: float = 1.0, pr_k: int = 3, dc_k: int = 5) -> None:
         for name, value in (("num_samples", num_samples), ("batch_size", batch_size),
-                            ("every_n_epochs", every_n_epochs), ("kid_subsets", kid_subsets),
+                            ("every_n_epochs", every_n_epochs or 1), ("kid_subsets", kid_subsets),
                             ("kid_subset_size", kid_subset_size), ("is_splits", is_splits),
                             ("pr_k", pr_k), ("dc_k", dc_k)):
             if value < 1:
@@ -89,6 +94,8 @@ class SampleQuality(Callback):
         self._backbone: Optional[Backbone] = None
         self._skip = True
         self._started = time.monotonic()
+        self._cost: Optional[float] = None  # seconds of one evaluation: estimated at setup, then measured
+        self._trained_since = 0.0  # when the training since the last evaluation began (time.monotonic)
 
     @property
     def state_key(self) -> str:
@@ -138,19 +145,29 @@ class SampleQuality(Callback):
                                real, shape, sampling)
         for logger in trainer.loggers:  # beside the model's hyperparameters (hparams.yaml of the CSV logger)
             logger.log_hyperparams({f"{type(self).__name__}/{k}": v for k, v in self.record.as_dict().items()})
+        self._cost = self.estimated_cost(trainer, pl_module)
         if trainer.is_global_zero:
             print(f"{type(self).__name__}: {', '.join(m.name for m in self.metrics)} of {self.record.line()}")
+            cadence = (f"every {self.every_n_epochs} epoch(s)" if self.every_n_epochs else
+                       "after the epochs that keep evaluating to about a fifth of the time")
+            print(f"{type(self).__name__}: one evaluation draws {self.num_samples} samples through the "
+                  f"{backbone.name} backbone (at {self.num_samples / self._cost:.0f} images/s here): about "
+                  f"{_duration(self._cost)}, {cadence}; --quality.metrics [] turns the metrics off, "
+                  "--quality.num_samples and --quality.every_n_epochs make them cheaper")
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         # The clock of the history's `minutes`, from the start of training as the Trainer's max_time counts;
         # a resumed run goes on from its last evaluation.
         before = self.history[-1].get("minutes", 0.0) if self.history else 0.0
         self._started = time.monotonic() - 60 * before
+        self._trained_since = time.monotonic()
 
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        if self._skip or not self.metrics or (trainer.current_epoch + 1) % self.every_n_epochs:
+        if self._skip or not self.metrics or not self._due(trainer):
             return
+        start = time.monotonic()
         scores = self.evaluate(trainer, pl_module)
+        self._cost, self._trained_since = time.monotonic() - start, time.monotonic()
         # Every rank computed the same numbers (torchmetrics gathered the states); sync_dist averages equal
         # values, which changes nothing but tells Lightning that every rank holds the global number.
         pl_module.log_dict(scores, on_step=False, on_epoch=True, sync_dist=True)
@@ -177,6 +194,27 @@ class SampleQuality(Callback):
     # -----------------------------------------------------------------------------------------------------
     # Evaluation
     # -----------------------------------------------------------------------------------------------------
+
+    def _due(self, trainer: Trainer) -> bool:
+        """Whether to evaluate after this epoch (the same answer on every process: rank 0's clock decides)."""
+        epoch = trainer.current_epoch + 1
+        if self.every_n_epochs is not None:
+            return epoch % self.every_n_epochs == 0
+        last = trainer.max_epochs is not None and trainer.max_epochs > 0 and epoch >= trainer.max_epochs
+        trained = time.monotonic() - self._trained_since
+        return bool(trainer.strategy.broadcast(last or trained >= 4 * (self._cost or 0.0), src=0))
+
+    def estimated_cost(self, trainer: Trainer, pl_module: LightningModule) -> float:
+        """Seconds one evaluation will take, from the backbone's speed on one batch of reference images (generating
+        the samples and scoring them cost much less on a CPU)."""
+        backbone = self._backbone or get_backbone(self.backbone, self.weights_path)
+        shape = tuple(trainer.datamodule.img_shape)  # what the samples will be; their values do not matter
+        images = torch.zeros(min(self.batch_size, 64), *shape, dtype=torch.uint8, device=pl_module.device)
+        backbone.to(pl_module.device)
+        start = time.monotonic()
+        with torch.no_grad():
+            backbone(images)
+        return max(time.monotonic() - start, 1e-6) * self.num_samples / len(images)
 
     def evaluate(self, trainer: Trainer, pl_module: LightningModule) -> dict[str, float]:
         """Sample, extract features and score every metric: ``{"val/fid": ..., ...}``; every rank must call."""
@@ -216,6 +254,11 @@ class SampleQuality(Callback):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.history = list(state_dict.get("history", []))
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min" if seconds < 5400 else \
+        f"{seconds / 3600:.1f} h"
 
 
 # ---------------------------------------------------------------------------------------------------------
