@@ -4,7 +4,7 @@ Each shipped generator is two files in ``gan_lightning/weights/``, both written 
 ``NAME.safetensors`` holds the weights of the generator that samples (the EMA one when the recipe keeps one), in
 half precision where its scores hold (safetensors: loading runs no code, unlike a pickle), and ``NAME.json`` how
 to rebuild the module (its class and hyperparameters, as the checkpoint recorded them), which run it came from, its
-row of the README's results table and the scores of the shipped weights themselves.
+row of the results table (docs/recipes.md) and the scores of the shipped weights themselves.
 
     >>> import torch
     >>> from gan_lightning import pretrained

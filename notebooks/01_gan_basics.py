@@ -59,6 +59,8 @@ LOG_EVERY = 1 if FAST else 20  # log the losses every this many batches
 SEED = 0
 
 # %%
+import logging
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -72,6 +74,9 @@ from gan_lightning import GAN, LossProgressBar, MLPDiscriminator, MLPGenerator, 
 from gan_lightning.objective.losses import bce_d_loss, minimax_g_loss, nonsaturating_g_loss
 from gan_lightning.logs import read_metrics
 from gan_lightning.sampling import show_images
+
+logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # quiet: no GPU check lines, no tips
+warnings.filterwarnings("ignore", message=".*treespec")  # a note from torch to Lightning's developers
 
 
 # %% [markdown]
@@ -355,8 +360,9 @@ strong_d = short_run("strong_discriminator", GAN(MLPGenerator(), MLPDiscriminato
 # %% [markdown]
 # Within a few dozen batches D wins completely: `d_real` goes to 1 and `d_fake` to 0, and D's loss to almost
 # 0. The minimax loss then saturates, as computed in section 3: G receives almost no gradient and stops
-# learning, and its samples stay gray noise. Note G's loss: it is close to 0, which *looks* excellent, while
-# G draws nothing. A loss value alone never tells you that a GAN works.
+# learning, and its samples stay gray noise. Note G's loss: it is close to 0, which is its *worst* value (the
+# minimax loss `log(1 - D(G(z)))` is never above 0, and G wants it far below). A loss near 0 usually looks good,
+# and here G draws nothing. A loss value alone never tells you that a GAN works.
 #
 # With the non-saturating BCE loss, five D steps per G step were not fatal in our tries (change the cell to
 # `loss="bce"` to see): the confident D still sends useful gradients. This is why the tutorial, and
@@ -404,8 +410,9 @@ print(f"too-strong D:     {spread(strong_d):.2f}")
 # notebook 3 notices both.
 #
 # These two runs are short and use one seed; with other seeds or settings the failures come earlier, later,
-# or in another form. GAN training is sensitive to its settings, which is why the shipped recipes in
-# `configs/` keep the tutorial's values.
+# or in another form. GAN training is sensitive to its settings, which is why the tutorial's recipes in
+# `configs/` (`gan.yaml`, `cgan.yaml`) keep its values, and the `fast_` recipes change them only where a
+# measurement showed a gain (their configs say which).
 #
 # ## What next
 #

@@ -54,6 +54,8 @@ LOG_EVERY = 1 if FAST else 20  # log the losses every this many batches
 SEED = 0
 
 # %%
+import logging
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -66,6 +68,8 @@ from gan_lightning import (ConditionalGAN, GANLightningError, LossProgressBar, M
                            MNISTDataModule, SampleGrid)
 from gan_lightning.sampling import show_images
 
+logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # quiet: no GPU check lines, no tips
+warnings.filterwarnings("ignore", message=".*treespec")  # a note from torch to Lightning's developers
 
 data = MNISTDataModule(DATA_DIR, batch_size=64)
 data.prepare_data()  # downloads MNIST into DATA_DIR when it is not there yet

@@ -51,6 +51,9 @@ LOG_EVERY = 1 if FAST else 20  # log the losses every this many batches
 SEED = 0
 
 # %%
+import logging
+import warnings
+
 import matplotlib.pyplot as plt
 import torch
 from lightning.pytorch import Trainer, seed_everything
@@ -63,6 +66,9 @@ from gan_lightning.checkpoints import load_model
 from gan_lightning.logs import read_metrics
 from gan_lightning.sampling import show_images
 
+logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # quiet: no GPU check lines, no tips
+warnings.filterwarnings("ignore", message=".*treespec")  # a note from torch to Lightning's developers
+
 # %%
 # The metrics API of gan_lightning: the only cell that names it.
 from gan_lightning.callbacks import SampleQuality
@@ -73,6 +79,7 @@ from gan_lightning.metrics import (
     inception_score,
     reference_features,
 )
+from gan_lightning.metrics.neighbours import knn_radii, precision_recall
 
 BACKBONE = "mnist"  # the MNIST classifier shipped with gan_lightning; "inception" gives FIDs comparable to papers
 backbone = get_backbone(BACKBONE)
@@ -81,7 +88,7 @@ print(f"{BACKBONE} backbone: {backbone.num_features} features, {backbone.num_cla
 # %% [markdown]
 # ## 1. FID と IS は何を測っているのか
 #
-# どちらも、学習済みの分類器（**バックボーン**）を通して画像を見ます。論文では、ImageNet の写真で学習した InceptionV3 を使います。ただし CPU では遅く（ここでは1秒に3枚ほど）、数字についてはあまり知りません。`gan_lightning` には小さな MNIST 分類器も同梱されています。速くて、数字について意味のある値が出ますが、その値は同じバックボーンで測った値としか比べられず、論文の FID とは決して比べられません。
+# どちらも、学習済みの分類器（**バックボーン**）を通して画像を見ます。論文では、ImageNet の写真で学習した InceptionV3 を使います。ただし CPU では遅く（1回の評価にかかる時間は、どの実行も始めに自分のマシンで測って表示します）、数字についてはあまり知りません。`gan_lightning` には小さな MNIST 分類器も同梱されています。速くて、数字について意味のある値が出ますが、その値は同じバックボーンで測った値としか比べられず、論文の FID とは決して比べられません。
 #
 # Heusel ら（2017）の **FID** は、バックボーンの *特徴量*、つまり最後の分類層の直前にある数値のベクトル（MNIST 分類器では128個、Inception では2048個）を使います。たくさんの本物の画像と生成した画像について特徴量を計算し、それぞれの集まりを平均 $\mu$ と共分散 $\Sigma$ で表して、2つのガウス分布の間の距離を測ります。
 #
@@ -171,6 +178,38 @@ print(f"best checkpoint: {best_path} (val/fid {keep_best.best_model_score.item()
 # Saved from Python, the checkpoint holds the weights but not how to build the networks: pass them.
 best = load_model(best_path, generator=MLPGenerator(), discriminator=MLPDiscriminator())
 show_images(best.sample(64), "samples of the best checkpoint")
+
+# %% [markdown]
+# ## 4. 適合率と再現率：忠実さと多様さを分けて測る
+#
+# FID は、2つの違う失敗を1つの数値にまとめてしまいます。本物の数字に見えないサンプル（*忠実さ* が低い）と、本物の数字のある種類を描かないサンプル（*多様さ* が低い、つまりモード崩壊）です。**適合率と再現率**（precision と recall、Kynkäänniemi ら（2019））は、この2つをバックボーンの特徴量の空間で分けて測ります。本物の画像のそれぞれのまわりに、3番目に近い本物の画像まで届く球を描きます。球を全部合わせると、本物の画像がある場所、つまり本物の画像の *多様体* をおおまかに表します。**適合率** は、生成した画像のうち、どれかの本物の球の中に入るものの割合です。サンプルは本物らしいか、を測ります。**再現率** は同じことを逆向きに、生成した画像のまわりの球で行います。本物の画像のうち、生成した画像の多様体の中に入るものの割合で、生成器がデータの多様さを覆っているか、を測ります。下の図は、2次元の点でこの2つの失敗を示します。1種類に崩壊した生成器は適合率が高く再現率が低く、本物の画像がないところにまでサンプルを広げる生成器はその逆になります。
+
+# %%
+gen = torch.Generator().manual_seed(SEED)
+centres = torch.tensor([[-2.0, 0.0], [2.0, 0.0], [0.0, 2.5]])  # three kinds of "digit"
+real_2d = centres[torch.randint(3, (300,), generator=gen)] + 0.5 * torch.randn(300, 2, generator=gen)
+fakes = {"collapsed onto one kind": centres[0] + 0.3 * torch.randn(300, 2, generator=gen),
+         "spread off the data": 1.7 * torch.randn(300, 2, generator=gen)}
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
+for ax, (title, fake_2d) in zip(axes, fakes.items()):
+    p, r = precision_recall(real_2d, fake_2d, k=3)
+    for point, radius in zip(real_2d, knn_radii(real_2d, 3)):  # the real "manifold": a ball around each point
+        ax.add_patch(plt.Circle(point.tolist(), radius.item(), color="C0", alpha=0.06))
+    ax.scatter(*real_2d.T, s=5, color="C0", label="real")
+    ax.scatter(*fake_2d.T, s=5, color="C1", label="generated")
+    ax.set_title(f"{title}: precision {p:.2f}, recall {r:.2f}")
+    ax.set(xlim=(-5, 5), ylim=(-4, 5.5), aspect="equal")
+    ax.legend(loc="lower right")
+plt.show()
+
+# %%
+best_features = generated_features(best, backbone, NUM_SAMPLES)
+p, r = precision_recall(real_test.features, best_features.features)
+floor_p, floor_r = precision_recall(real_test.features, real_train.features)
+print(f"best checkpoint: precision {p:.3f}, recall {r:.3f}; real training images: {floor_p:.3f}, {floor_r:.3f}")
+
+# %% [markdown]
+# どちらの値も 0 から 1 の間で、高いほど良い値です。本物の画像どうしで測った値が実際の上限になります（1 にはなりません。球も推定だからです）。密度と被覆率（density と coverage、Naeem ら（2020））は、外れ値に左右されにくい2つの変種です。レシピの表では、FID と並べてこの4つを載せています。
 
 # %% [markdown]
 # ## 数値を正直に読むために

@@ -57,6 +57,9 @@ LOG_EVERY = 1 if FAST else 20  # log the losses every this many batches
 SEED = 0
 
 # %%
+import logging
+import warnings
+
 import matplotlib.pyplot as plt
 import torch
 from lightning.pytorch import Trainer, seed_everything
@@ -69,6 +72,9 @@ from gan_lightning.checkpoints import load_model
 from gan_lightning.logs import read_metrics
 from gan_lightning.sampling import show_images
 
+logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # quiet: no GPU check lines, no tips
+warnings.filterwarnings("ignore", message=".*treespec")  # a note from torch to Lightning's developers
+
 # %%
 # The metrics API of gan_lightning: the only cell that names it.
 from gan_lightning.callbacks import SampleQuality
@@ -79,6 +85,7 @@ from gan_lightning.metrics import (
     inception_score,
     reference_features,
 )
+from gan_lightning.metrics.neighbours import knn_radii, precision_recall
 
 BACKBONE = "mnist"  # the MNIST classifier shipped with gan_lightning; "inception" gives FIDs comparable to papers
 backbone = get_backbone(BACKBONE)
@@ -88,7 +95,8 @@ print(f"{BACKBONE} backbone: {backbone.num_features} features, {backbone.num_cla
 # ## 1. What FID and IS measure
 #
 # Both look at images through a trained classifier, the **backbone**. Papers use InceptionV3, trained on
-# ImageNet photographs; it is slow on a CPU (about 3 images per second here) and knows little about digits.
+# ImageNet photographs; it is slow on a CPU (every run prints what one evaluation will cost on your machine) and
+# knows little about digits.
 # `gan_lightning` also ships a small MNIST classifier: fast and meaningful for digits, but its numbers can
 # only be compared with numbers from the same backbone, never with FIDs from papers.
 #
@@ -195,6 +203,49 @@ print(f"best checkpoint: {best_path} (val/fid {keep_best.best_model_score.item()
 # Saved from Python, the checkpoint holds the weights but not how to build the networks: pass them.
 best = load_model(best_path, generator=MLPGenerator(), discriminator=MLPDiscriminator())
 show_images(best.sample(64), "samples of the best checkpoint")
+
+# %% [markdown]
+# ## 4. Precision and recall: fidelity and diversity apart
+#
+# FID puts two different failures into one number: samples that do not look like real digits (low
+# *fidelity*), and samples that miss kinds of real digits (low *diversity*: mode collapse). **Precision and
+# recall** (Kynkäänniemi et al., 2019) measure them apart, in the backbone's feature space. Around every real
+# image, draw a ball that reaches its 3rd-nearest real neighbour; together the balls approximate where real
+# images live, their *manifold*. **Precision** is the share of generated images that fall inside some real
+# ball: are the samples realistic? **Recall** does the same the other way round, with balls around the
+# generated images: the share of real images inside the generated manifold, does the generator cover the
+# variety of the data? The picture shows the two failures with points in two dimensions: a generator
+# collapsed onto one kind has a high precision and a low recall; one that spreads its samples where no real
+# image lies has the opposite.
+
+# %%
+gen = torch.Generator().manual_seed(SEED)
+centres = torch.tensor([[-2.0, 0.0], [2.0, 0.0], [0.0, 2.5]])  # three kinds of "digit"
+real_2d = centres[torch.randint(3, (300,), generator=gen)] + 0.5 * torch.randn(300, 2, generator=gen)
+fakes = {"collapsed onto one kind": centres[0] + 0.3 * torch.randn(300, 2, generator=gen),
+         "spread off the data": 1.7 * torch.randn(300, 2, generator=gen)}
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
+for ax, (title, fake_2d) in zip(axes, fakes.items()):
+    p, r = precision_recall(real_2d, fake_2d, k=3)
+    for point, radius in zip(real_2d, knn_radii(real_2d, 3)):  # the real "manifold": a ball around each point
+        ax.add_patch(plt.Circle(point.tolist(), radius.item(), color="C0", alpha=0.06))
+    ax.scatter(*real_2d.T, s=5, color="C0", label="real")
+    ax.scatter(*fake_2d.T, s=5, color="C1", label="generated")
+    ax.set_title(f"{title}: precision {p:.2f}, recall {r:.2f}")
+    ax.set(xlim=(-5, 5), ylim=(-4, 5.5), aspect="equal")
+    ax.legend(loc="lower right")
+plt.show()
+
+# %%
+best_features = generated_features(best, backbone, NUM_SAMPLES)
+p, r = precision_recall(real_test.features, best_features.features)
+floor_p, floor_r = precision_recall(real_test.features, real_train.features)
+print(f"best checkpoint: precision {p:.3f}, recall {r:.3f}; real training images: {floor_p:.3f}, {floor_r:.3f}")
+
+# %% [markdown]
+# Both numbers lie between 0 and 1, higher is better, and real images against real images score the
+# practical maximum (not 1: the balls are estimates too). Density and coverage (Naeem et al., 2020) are two
+# variants that outliers sway less; the recipes' table reports all four next to FID.
 
 # %% [markdown]
 # ## Reading the numbers honestly

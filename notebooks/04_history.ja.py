@@ -24,7 +24,9 @@
 # | 2018 | **PGGAN**：Karras ら（2018） | ネットワークが *大きくなる*：まず 7x7、次に 14x14、最後に 28x28 の画像を学び、新しい解像度はそのたびになめらかに混ぜ込む |
 # | 2024 | **R3GAN**：Huang ら（2024） | 基本に立ち返る：収束することが証明された損失と、素直で現代的なネットワーク |
 #
-# *クリティック*（critic）とは、出力が確率ではなく、画像の本物らしさを表す点数になっている識別器のことです（WGAN や hinge 損失で使われます）。Wasserstein GAN のクリティックの損失は、本物の分布と偽物の分布の間の距離を見積もります。この距離は、2つの分布が遠く離れていても、G に役立つ方向を示し続けます。WGAN-GP は、勾配ペナルティによって、この見積もりが意味を持ち続けるようにします。
+# *クリティック*（critic）とは、出力が確率ではなく、画像の本物らしさを表す点数になっている識別器のことです（WGAN や hinge 損失で使われます）。
+#
+# **WGAN のクリティックのしくみ。** 最初の GAN の D は確率で答えるので、D が勝つと答えが飽和し、G の勾配が消えてしまいます（ノートブック1）。Wasserstein GAN（Arjovsky ら（2017））は、D に確率ではなく *点数* を出させ、これをクリティックと呼びます。偽物の画像の確率を土の山、本物の画像の確率を穴だと思ってください。*earth mover's distance*（土を運ぶ距離）は、山の土で穴を埋めるのに必要な最小の仕事（土の量 × 運ぶ距離）です。この距離は、偽物が本物に近づくにつれてなめらかに小さくなり、2つの集合がまったく重なっていなくてもそうなので、G にいつも進む方向を示します。ある定理によって、この距離はネットワークで見積もれる形になります。傾きがどこでも1以下の関数（1-*リプシッツ*、つまり `|f(x) - f(y)| <= ||x - y||` を満たす関数）`f` のうちで、差 `E[f(real)] - E[f(fake)]` が最も大きくなるときの値が、この距離に等しいのです。クリティックはこの `f` になるように `mean(D(real)) - mean(D(fake))` を大きくする方向に学習するので、その値が距離の見積もりになり、G は自分の画像を本物に近づけてこの値を下げます。難しいのは傾きの制限です。最初の WGAN はクリティックのすべての重みを [-0.01, 0.01] に *クリッピング* しましたが、これは傾きを大ざっぱにしか抑えられません（クリティックが単純になりすぎるか、学習がとても遅くなります）。WGAN-GP（Gulrajani ら（2017））は、代わりに *勾配ペナルティ* を加えます。本物と偽物の画像の間のランダムな点で `(||D の勾配|| - 1)^2` を重み10で加え、大事なところで傾きを1に近く保ちます。
 #
 # このノートブックでは、`gan_lightning` が `configs/` に用意しているレシピで、それぞれを手元のマシンで **同じ時間（`MINUTES` 分）ずつ** 学習させ、描いたものと FID（ノートブック3）が時間とともにどう変わるかを比べます。数分はどのモデルにとっても短い学習で、数分後の順位は数時間後の順位とは違います。それぞれが *最初に* 何を学ぶかに注目してください。
 #
@@ -59,7 +61,9 @@ PHASE_IMAGES = 64 if FAST else 12800  # PGGAN: images per fade-in and per stable
 SEED = 0
 
 # %%
+import logging
 import time
+import warnings
 from functools import partial
 from pathlib import Path
 
@@ -73,6 +77,8 @@ from gan_lightning import (GAN, ConditionalGAN, DCGANDiscriminator, DCGANGenerat
                            ProgressiveGAN, ProgressiveGenerator, R3GANDiscriminator, R3GANGenerator, SampleGrid)
 from gan_lightning.callbacks import FID
 
+logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # quiet: no GPU check lines, no tips
+warnings.filterwarnings("ignore", message=".*treespec")  # a note from torch to Lightning's developers
 MNISTDataModule(DATA_DIR).prepare_data()  # downloads MNIST into DATA_DIR when it is not there yet
 
 # %% [markdown]
@@ -83,7 +89,7 @@ MNISTDataModule(DATA_DIR).prepare_data()  # downloads MNIST into DATA_DIR when i
 # - **cGAN**：GAN と同じネットワークに `n_classes=10` を付けたもの。one-hot のラベルをノイズと画像に連結します。
 # - **DCGAN**：新しいネットワーク（G はバッチ正規化付きの転置畳み込み、D はストライド付きの畳み込み）。損失とオプティマイザはチュートリアルと同じです。
 # - **WGAN-GP**：D からバッチ正規化を除いた DCGAN のネットワーク、Wasserstein 損失、重み 10 の勾配ペナルティ、生成器の1ステップごとにクリティックを5ステップ、そして学習率を小さくした Adam。
-# - **PGGAN**：大きくなるネットワーク（pixel norm、minibatch standard deviation、equalized learning rate）と、クリティックを1ステップにした WGAN-GP。ここでは予算の時間内に 28x28 まで届くよう、スケジュールを短くしています（1段階あたり400バッチ）。設定ファイルのスケジュールは1段階あたり60,000枚で、サンプルは EMA（生成器の重みの指数移動平均）で描きます。段階がこれほど短いと、この平均は生成器の変化に追いつけないので、ここでは使いません。
+# - **PGGAN**：大きくなるネットワークと、クリティックを1ステップにした WGAN-GP に、独自の3つの工夫を加えたもの。*pixel norm* は、G の畳み込みのたびに、画素ごとの特徴量のベクトルを長さ1にそろえ、D との競争の中で G の信号が大きくなりすぎないようにします（バッチ正規化の代わりです）。*minibatch standard deviation* は、D の終わり近くで小さなグループの画像どうしがどれだけ違うかを測り、それを追加の特徴量として D に渡します。すると、サンプルがみな同じような G はすぐに見破られ、変化をつけるよう促されます。*equalized learning rate* は、すべての重みを大きさ1で保存し、実行時に層ごとの He の定数を掛けます。Adam はどの重みもだいたい同じ大きさの歩幅で動かすので、こうするとどの層も同じ割合の速さで変わります。ここでは予算の時間内に 28x28 まで届くよう、スケジュールを短くしています（1段階あたり400バッチ）。設定ファイルのスケジュールは1段階あたり60,000枚で、サンプルは EMA（生成器の重みの指数移動平均）で描きます。段階がこれほど短いと、この平均は生成器の変化に追いつけないので、ここでは使いません。
 # - **R3GAN**：基本に立ち返ったモデルです。損失は *相対的*（relativistic）で、D は本物の画像を1枚ずつ偽物の画像と比べ（`softplus(-(D(real) - D(fake)))`）、G はその逆を目指します。2つのペナルティが、本物の画像のまわり（R1）と偽物の画像のまわり（R2）で D をなめらかに保ち、この2つがそろうとゲームが収束します。損失が安定しているので、ネットワークは上の工夫（バッチ正規化、minibatch standard deviation、段階的に大きくすること、equalized learning rate）をすべて捨てられます。G も D も、残差ブロック（幅を広げる 1x1 畳み込み、グループ化した 3x3 畳み込み、幅を戻す 1x1 畳み込みを、入力に足すもの）を積み重ねただけで、正規化はありません。ここでは CPU 向けにネットワークを小さくし、ペナルティは8ステップに1回（`every=8`）、重みを8倍にして計算します。
 #
 # 各行の最後の数は、1エポックのバッチ数です。FID はエポックが終わるたびに測ります。CPU でも予算の時間内に、どのモデルも何点か測れるように長さを選びました（1.0 は MNIST 全体）。

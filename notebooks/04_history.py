@@ -25,9 +25,19 @@
 # | 2018 | **PGGAN** (Karras et al.) | the networks *grow*: 7x7 images, then 14x14, then 28x28, each faded in smoothly |
 # | 2024 | **R3GAN** (Huang et al.) | back to basics: a loss that provably converges, a plain modern network |
 #
-# The Wasserstein GAN's critic loss estimates a distance between the real and the fake distributions that keeps
-# giving G a useful direction even when the two are far apart; WGAN-GP keeps that estimate meaningful with a
-# gradient penalty.
+# **How a WGAN's critic works.** The first GAN's D answers with a probability, and when D wins its answers
+# saturate and G's gradient vanishes (notebook 1). The Wasserstein GAN (Arjovsky et al., 2017) asks D for a
+# *score* instead and calls it a *critic*. Picture the fake images' probability as piles of earth and the real
+# images' as holes: the *earth mover's distance* is the least work (mass times distance) that fills the holes
+# with the piles. It shrinks smoothly as the fakes come closer, even while the two sets do not overlap at all,
+# so it always shows G a direction. A theorem turns it into something a network can estimate: it is the largest
+# gap `E[f(real)] - E[f(fake)]` over all functions `f` whose slope is at most 1 everywhere (1-*Lipschitz*:
+# `|f(x) - f(y)| <= ||x - y||`). The critic is trained to be that `f`, maximizing
+# `mean(D(real)) - mean(D(fake))`, so its value estimates the distance, and G lowers it by moving its images
+# towards the real ones. The hard part is the slope limit. The first WGAN *clipped* every weight of the critic to
+# [-0.01, 0.01], which bounds the slope crudely (the critic becomes too simple, or training crawls). WGAN-GP
+# (Gulrajani et al., 2017) adds a *gradient penalty* instead: at random points between real and fake images,
+# `(||gradient of D|| - 1)^2`, weighted by 10, keeps the slope near 1 where it matters.
 #
 # This notebook trains each of them **for the same number of minutes** on your machine, with the recipes that
 # `gan_lightning` ships in `configs/`, and compares what they draw and their FID (notebook 3) over time.
@@ -65,7 +75,9 @@ PHASE_IMAGES = 64 if FAST else 12800  # PGGAN: images per fade-in and per stable
 SEED = 0
 
 # %%
+import logging
 import time
+import warnings
 from functools import partial
 from pathlib import Path
 
@@ -79,6 +91,8 @@ from gan_lightning import (GAN, ConditionalGAN, DCGANDiscriminator, DCGANGenerat
                            ProgressiveGAN, ProgressiveGenerator, R3GANDiscriminator, R3GANGenerator, SampleGrid)
 from gan_lightning.callbacks import FID
 
+logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # quiet: no GPU check lines, no tips
+warnings.filterwarnings("ignore", message=".*treespec")  # a note from torch to Lightning's developers
 MNISTDataModule(DATA_DIR).prepare_data()  # downloads MNIST into DATA_DIR when it is not there yet
 
 # %% [markdown]
@@ -94,8 +108,14 @@ MNISTDataModule(DATA_DIR).prepare_data()  # downloads MNIST into DATA_DIR when i
 #   loss and optimizer as the tutorial.
 # - **WGAN-GP**: the DCGAN networks without batch norm in D, the Wasserstein loss, a gradient penalty of
 #   weight 10, 5 critic steps per generator step, and Adam with a smaller learning rate.
-# - **PGGAN**: growing networks (pixel norm, minibatch standard deviation, equalized learning rate) and
-#   WGAN-GP with one critic step. Its schedule here is short: 400 batches per phase, so that it reaches 28x28
+# - **PGGAN**: growing networks and WGAN-GP with one critic step, with three tricks of its own. *Pixel norm*:
+#   after every convolution of G, each pixel's vector of features is scaled to unit length, which keeps G's
+#   signals from escalating in its contest with D (in place of batch norm). *Minibatch standard deviation*:
+#   near its end, D measures how much the images of a small group differ from each other and gets that as an
+#   extra feature, so a G whose samples are all alike is easy to spot and is pushed to vary. *Equalized
+#   learning rate*: every weight is stored at scale 1 and multiplied at run time by its layer's He constant, so
+#   that Adam, which moves every weight by steps of a similar size, changes every layer at the same relative
+#   pace. Its schedule here is short: 400 batches per phase, so that it reaches 28x28
 #   within the budget. The config's schedule is 60,000 images per phase, and it samples with an average of
 #   recent generator weights (EMA); with phases this short that average would lag behind, so it is off here.
 # - **R3GAN**: back to basics. The loss is *relativistic*: D compares each real image with a fake one,

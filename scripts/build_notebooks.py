@@ -10,7 +10,7 @@ Each English notebook (``notebooks/NN_name.py``, the jupytext source) runs at it
 kernel started in ``notebooks/`` (its runs go to ``notebooks/runs/``) and is written to ``notebooks/NN_name.ipynb``.
 Its Japanese twin ``NN_name.ja.ipynb`` gets the same outputs: the code cells of the two are identical (checked
 here and by the tests), so running it again would print and draw the same. Figures are stored as 64-colour PNGs and
-progress bars only as their last state, which keeps each file under 2 MB; ``tests/test_notebooks.py`` checks that
+each progress bar once, in its last state, which keeps each file under 2 MB; ``tests/test_notebooks.py`` checks that
 every .ipynb holds the cells of its source as they are now.
 """
 
@@ -49,10 +49,25 @@ def last_state(text: str) -> str:
     return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
 
 
+def merged_streams(outputs: list) -> list:
+    """Consecutive outputs of one stream (stdout, stderr) as one: a progress bar writes hundreds of updates, which
+    GitHub would show as hundreds of lines; joined, each bar keeps its last state only (:func:`last_state`)."""
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.output_type == "stream" and previous is not None and previous.output_type == "stream"
+                and previous.name == output.name):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    return merged
+
+
 def lighten(notebook) -> None:
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
+        cell.outputs = merged_streams(cell.outputs)
         for output in cell.outputs:
             if output.output_type == "stream":
                 output.text = last_state(output.text)

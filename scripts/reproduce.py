@@ -1,10 +1,11 @@
 """Train recipes for a budget, score each run's best checkpoint as scripts/evaluate.py does, and write the results
-table (Markdown and CSV) and the sample grids that the README shows.
+table (Markdown and CSV) and the sample grids that docs/recipes.md shows, and the READMEs' summary.
 
     python scripts/reproduce.py --recipes fast_infogan fast_cdcgan               # each config's own max_epochs
     python scripts/reproduce.py --recipes gan:10e cgan:10e dcgan:12m --seeds 42 43 44
     python scripts/reproduce.py --recipes fast_infogan@42,43,44 gan:10e           # seeds per recipe
-    python scripts/reproduce.py --recipes ... --docs docs --readme README.md README.ja.md   # what the READMEs show
+    python scripts/reproduce.py --recipes ... --docs docs --pages docs/recipes.md docs/recipes.ja.md \
+        --summary README.md README.ja.md                                 # what the docs pages and READMEs show
 
 A recipe is a config in configs/ (its name without .yaml) or the path of a YAML config. Its budget is the
 config's max_epochs unless one follows a colon: ``:10e`` for 10 epochs, ``:12m`` for 12 minutes (the Trainer's
@@ -49,17 +50,22 @@ from gan_lightning.report import (
     BEGIN,
     COLUMNS,
     END,
+    SUMMARY,
+    check_markers,
+    language,
     markdown,
     plot_curves,
     plot_modes,
     replace_table,
+    results_protocol,
+    summary,
     write_grid,
     write_tables,
 )
 from gan_lightning.runs import machine, summarize
 
 ROOT = Path(__file__).resolve().parents[1]
-__all__ = ["BEGIN", "COLUMNS", "END", "main"]  # the report's markers and columns, for tests and users
+__all__ = ["BEGIN", "COLUMNS", "END", "SUMMARY", "main"]  # the report's markers and columns, for tests and users
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,8 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default="results", help="folder for the runs, results.md and results.csv "
                                                          "(default: results)")
     parser.add_argument("--docs", help="folder for the sample grids, one <recipe>.png each (default: --out)")
-    parser.add_argument("--readme", nargs="+", default=[],
-                        help="also replace the results table of these Markdown files (between their markers)")
+    parser.add_argument("--pages", nargs="+", default=[],
+                        help="also replace the results table of these Markdown pages (between their markers), in "
+                             "each page's language (NAME.ja.md: Japanese)")
+    parser.add_argument("--summary", nargs="+", default=[],
+                        help="also replace the summary table of these Markdown files (a README's), in their language")
     parser.add_argument("--num-samples", type=int, default=10000, help="generated images scored per run "
                                                                        "(default: 10000)")
     parser.add_argument("--kid-subset-size", type=int, default=1000, help="KID subset size (default: 1000)")
@@ -272,6 +281,10 @@ def main(argv: Optional[list[str]] = None) -> list[dict]:
     args = parser.parse_args(argv)
     try:
         recipes = [parse_recipe(spec) for spec in args.recipes]  # every recipe checked before hours of training
+        for page in args.pages:
+            check_markers(Path(page))
+        for readme in args.summary:
+            check_markers(Path(readme), *SUMMARY)
         unknown = sorted(set(args.ship) - {recipe[0] for recipe in recipes})
         if unknown:
             raise GANLightningError(f"--ship {' '.join(unknown)}: ship only recipes of --recipes, whose runs make the "
@@ -296,16 +309,18 @@ def main(argv: Optional[list[str]] = None) -> list[dict]:
         for name in args.ship:
             row = next(row for row in rows if row["recipe"] == name)  # its first seed
             row["shipped"] = ship_generator(args, row, backbone, real)
-        protocol = (f"best checkpoint of each run (lowest val/fid), {args.num_samples} samples (noise seed 0) vs "
-                    f"the {len(real)} MNIST test images, mnist backbone; time is the whole `gan-lightning fit` run "
-                    f"on {machine()}")
-        table = markdown(rows, floor, protocol)
-        print("\n" + table)
-        write_tables(Path(args.out), rows, table)
-        for readme in args.readme:
-            replace_table(Path(readme), table)
+        def table(lang: str) -> str:
+            return markdown(rows, floor, results_protocol(args.num_samples, len(real), machine(), lang), lang)
+
+        print("\n" + table("en"))
+        write_tables(Path(args.out), rows, table("en"))
+        for page in args.pages:
+            replace_table(Path(page), table(language(page)))
+        for readme in args.summary:
+            replace_table(Path(readme), summary(rows, floor, language(readme)), *SUMMARY)
+        written = [*args.pages, *args.summary]
         print(f"wrote {Path(args.out) / 'results.md'} and {Path(args.out) / 'results.csv'}"
-              + (f", and the table of {' and '.join(args.readme)}" if args.readme else ""))
+              + (f", and the tables of {' and '.join(written)}" if written else ""))
         plot_curves(rows, floor, grids / "fid_curves.png")
         real_shares = class_shares(real.logits, backbone.num_classes).tolist()
         first_seeds = {row["recipe"]: row for row in reversed(rows)}  # the first seed of each recipe

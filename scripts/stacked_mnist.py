@@ -2,7 +2,7 @@
 write the table beside the published numbers.
 
     python scripts/stacked_mnist.py --recipes r3gan:30m dcgan:30m dcgan_hinge_sn_ema:30m --data-dir data \
-        --page docs/stacked_mnist.md
+        --pages docs/stacked_mnist.md docs/stacked_mnist.ja.md
 
 Each recipe trains with ``gan-lightning fit --config configs/<recipe>.yaml --config configs/presets/stacked_mnist.yaml``
 (Stacked MNIST: 128,000 training images of three MNIST digits as R, G and B, 1000 kinds) for its budget (``:30m``
@@ -31,7 +31,7 @@ from gan_lightning.errors import GANLightningError
 from gan_lightning.metrics import MetricSettings, get_backbone, reference_features
 from gan_lightning.metrics.evaluation import real_floor_features, score_features
 from gan_lightning.metrics.features import generated_features
-from gan_lightning.report import replace_table
+from gan_lightning.report import check_markers, language, replace_table
 from gan_lightning.runs import machine, summarize
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,7 +57,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--data-dir", default="data", help="folder holding MNIST/raw/ (default: data)")
     parser.add_argument("--out", default="results/stacked_mnist", help="folder for the runs and results.json")
     parser.add_argument("--num-samples", type=int, default=26_000, help="samples counted per run (default: 26000)")
-    parser.add_argument("--page", help="Markdown page whose table (between its Stacked MNIST markers) to replace")
+    parser.add_argument("--pages", nargs="+", default=[],
+                        help="Markdown pages whose table (between their Stacked MNIST markers) to replace, in each "
+                             "page's language (NAME.ja.md: Japanese)")
     parser.add_argument("--retrain", action="store_true", help="train the runs again even when finished")
     parser.add_argument("--fit-args", default="", help="extra arguments for every `gan-lightning fit`, as one string")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
@@ -110,21 +112,45 @@ def run_one(args, name: str, config: Path, budget: list[str], seed: int, backbon
     return row
 
 
-def table(rows: list[dict], floor: dict, num_samples: int) -> str:
-    lines = [f"Protocol: {num_samples} samples (noise seed 0) of each run's best checkpoint (lowest val/fid), each "
-             "channel read by the MNIST classifier (the `stacked_mnist` backbone); modes: of the 1000 digit triples, "
-             "those drawn at least once; KL: KL(the samples' mode histogram || uniform), 0 is best; FID against the "
-             f"10000 stacked test images in the same backbone; time is the whole `gan-lightning fit` run on "
-             f"{machine()}.", "",
-             "| recipe | seed | minutes | epochs | generator steps | modes | KL | FID |",
+TEXT = {
+    "en": {
+        "protocol": "Protocol: {samples} samples (noise seed 0) of each run's best checkpoint (lowest val/fid), each "
+                    "channel read by the MNIST classifier (the `stacked_mnist` backbone); modes: of the 1000 digit "
+                    "triples, those drawn at least once; KL: KL(the samples' mode histogram || uniform), 0 is best; "
+                    "FID against the 10000 stacked test images in the same backbone; time is the whole "
+                    "`gan-lightning fit` run on {machine}.",
+        "header": "| recipe | seed | minutes | epochs | generator steps | modes | KL | FID |",
+        "floor": "real stacked training images (the floor)",
+        "published": "Published with the same protocol (128,000 training images, 26,000 samples), as the papers "
+                     "report them, with GPU budgets of hours to days:",
+        "published_header": "| method | modes | KL | source |",
+    },
+    "ja": {
+        "protocol": "評価方法：各実行の最良のチェックポイント（val/fid が最小のもの）のサンプル {samples} 枚"
+                    "（ノイズのシード 0）の各チャンネルを MNIST 分類器で読みます（`stacked_mnist` バックボーン）。"
+                    "モード数は1000通りの数字の組のうち少なくとも1回描かれたもの、KL はサンプルのモードの"
+                    "ヒストグラムと一様分布の KL ダイバージェンス（0 が最良）、FID は同じバックボーンでの "
+                    "Stacked MNIST のテスト画像 10000 枚との比較です。時間は {machine} での "
+                    "`gan-lightning fit` の実行全体です。",
+        "header": "| レシピ | シード | 分 | エポック | 生成器のステップ | モード数 | KL | FID |",
+        "floor": "本物の Stacked MNIST の学習画像（下限）",
+        "published": "同じ評価方法（学習画像128,000枚、サンプル26,000枚）で論文が報告している値です。数時間から"
+                     "数日の GPU で学習したものです。",
+        "published_header": "| 手法 | モード数 | KL | 出典 |",
+    },
+}
+
+
+def table(rows: list[dict], floor: dict, num_samples: int, lang: str = "en") -> str:
+    """The results table in ``lang``, with the same numbers in every language."""
+    words = TEXT[lang]
+    lines = [words["protocol"].format(samples=num_samples, machine=machine()), "", words["header"],
              "|---|---|---|---|---|---|---|---|",
-             f"| real stacked training images (the floor) | | | | | {floor['mode_count']:.0f} | {floor['mode_kl']:.4f} "
-             f"| {floor['fid']:.3f} |"]
+             f"| {words['floor']} | | | | | {floor['mode_count']:.0f} | {floor['mode_kl']:.4f} | {floor['fid']:.3f} |"]
     for row in rows:
         lines.append(f"| `{row['recipe']}` | {row['seed']} | {row['minutes']} | {row['epochs']} | "
                      f"{row['generator_steps']} | {row['mode_count']:.0f} | {row['mode_kl']:.4f} | {row['fid']:.3f} |")
-    lines += ["", "Published with the same protocol (128,000 training images, 26,000 samples), as the papers report "
-              "them, with GPU budgets of hours to days:", "", "| method | modes | KL | source |", "|---|---|---|---|"]
+    lines += ["", words["published"], "", words["published_header"], "|---|---|---|---|"]
     lines += [f"| {method} | {modes} | {kl} | {source} |" for method, modes, kl, source in PUBLISHED]
     return "\n".join(lines) + "\n"
 
@@ -133,6 +159,8 @@ def main(argv: Optional[list[str]] = None) -> list[dict]:
     args = parse_args(argv)
     try:
         recipes = [parse_recipe(spec) for spec in args.recipes]
+        for page in args.pages:  # before hours of training, not after
+            check_markers(Path(page), *MARKERS)
         data = StackedMNISTDataModule(args.data_dir, download=True)
         data.prepare_data()
         backbone = get_backbone("stacked_mnist").to(args.device)
@@ -147,8 +175,8 @@ def main(argv: Optional[list[str]] = None) -> list[dict]:
         print("\n" + text)
         Path(args.out).mkdir(parents=True, exist_ok=True)
         (Path(args.out) / "results.json").write_text(json.dumps({"floor": floor, "rows": rows}, indent=1))
-        if args.page:
-            replace_table(Path(args.page), text, *MARKERS)
+        for page in args.pages:
+            replace_table(Path(page), table(rows, floor, args.num_samples, language(page)), *MARKERS)
     except GANLightningError as err:
         print(f"stacked_mnist.py: error: {err}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -3,12 +3,12 @@ conditional models) at several truncation psi, as a table and a plot.
 
     python scripts/truncation.py fast_infogan=runs/fast_infogan/version_0/checkpoints/last.ckpt
     python scripts/truncation.py --results results/results.csv --recipes fast_infogan fast_cdcgan \\
-        --plot docs/truncation.png --readme README.md README.ja.md          # what the READMEs show
+        --plot docs/truncation.png --pages docs/quality.md docs/quality.ja.md     # what the docs pages show
 
 Each checkpoint is scored as scripts/evaluate.py scores it (the mnist backbone, --num-samples samples from noise
 seed 0 against the MNIST test images), once per psi: ``GAN.sample(truncation=psi)`` scales the noise by psi, so
 the same latent points move towards the centre of the noise distribution. ``--results`` takes each recipe's
-checkpoint from the first seed of a reproduce.py results.csv. With --readme, the table replaces the one between
+checkpoint from the first seed of a reproduce.py results.csv. With --pages, the table replaces the one between
 the truncation markers of each file.
 """
 
@@ -24,10 +24,14 @@ from gan_lightning.data import MNISTDataModule
 from gan_lightning.errors import GANLightningError
 from gan_lightning.metrics import MetricSettings, get_backbone, reference_features
 from gan_lightning.metrics.evaluation import score_model
-from gan_lightning.report import plot_truncation, replace_table, truncation_table
+from gan_lightning.report import check_markers, language, plot_truncation, replace_table, truncation_table
 from gan_lightning.runs import reproduced_checkpoint
 
 BEGIN = "<!-- truncation table: written by scripts/truncation.py, do not edit by hand -->"
+PROTOCOL = {"en": "{samples} samples (noise seed 0, scaled by psi) vs the {real} MNIST test images, mnist "
+                  "backbone {hash}",
+            "ja": "サンプル {samples} 枚（ノイズのシード 0 を psi 倍したもの）と MNIST のテスト画像 {real} 枚、mnist "
+                  "バックボーン {hash}"}
 END = "<!-- end of truncation table -->"
 METRICS = ("fid", "is", "cond_acc", "precision_recall", "density_coverage")
 
@@ -45,7 +49,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                                                            "(default: data)")
     parser.add_argument("--num-samples", type=int, default=10000, help="samples per score (default: 10000)")
     parser.add_argument("--plot", help="write the curves to this PNG")
-    parser.add_argument("--readme", nargs="+", default=[], help="Markdown files whose truncation table to replace")
+    parser.add_argument("--pages", nargs="+", default=[],
+                        help="Markdown pages whose truncation table to replace, in each page's language")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args(argv)
     if not args.checkpoints and not args.results:
@@ -71,6 +76,8 @@ def checkpoints(args) -> dict[str, str]:
 def main(argv=None) -> list[dict]:
     args = parse_args(argv)
     try:
+        for page in args.pages:  # before the scoring, not after
+            check_markers(Path(page), BEGIN, END)
         chosen = checkpoints(args)
         models = {name: load_model(path, map_location=args.device) for name, path in chosen.items()}
         data = MNISTDataModule(args.data_dir)
@@ -87,16 +94,17 @@ def main(argv=None) -> list[dict]:
                 rows.append({"recipe": name, "psi": psi, **scores})
                 print(f"{name} psi {psi}: " + ", ".join(f"{k} {v:.4g}" for k, v in scores.items())
                       + f" ({time.time() - start:.1f} s)", flush=True)
-        protocol = (f"{args.num_samples} samples (noise seed 0, scaled by psi) vs the {len(images)} MNIST test images, "
-                    f"mnist backbone {backbone.weights_hash[:8]}")
-        table = truncation_table(rows, protocol, chosen)
+        words = PROTOCOL["en"].format(samples=args.num_samples, real=len(images), hash=backbone.weights_hash[:8])
+        table = truncation_table(rows, words, chosen)
         print(table)
         if args.plot:
             plot_truncation(rows, Path(args.plot))
             print(f"wrote {args.plot}")
-        for readme in args.readme:
-            replace_table(Path(readme), table, BEGIN, END)
-            print(f"wrote the truncation table of {readme}")
+        for page in args.pages:
+            lang = language(page)
+            words = PROTOCOL[lang].format(samples=args.num_samples, real=len(images), hash=backbone.weights_hash[:8])
+            replace_table(Path(page), truncation_table(rows, words, chosen, lang), BEGIN, END)
+            print(f"wrote the truncation table of {page}")
         return rows
     except GANLightningError as err:
         print(f"truncation.py: error: {err}", file=sys.stderr)

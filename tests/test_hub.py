@@ -115,12 +115,12 @@ def test_the_package_ships_the_readme_generators_small_and_safe():
     assert available() == list(SHIPPED)
     sizes = {name: (DIR / f"{name}.safetensors").stat().st_size for name in SHIPPED}
     assert sum(sizes.values()) < 15e6
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "recipes.md").read_text()
     for name in SHIPPED:
         info = describe(name)
         assert info["results_row"]["recipe"] == name
         shipped = re.search(rf'`pretrained\("{name}"\)`: seed (\d+), FID ([0-9.]+), ([0-9.]+) MB', readme)
-        assert shipped, f"the README's table does not say it ships {name}"
+        assert shipped, f"docs/recipes.md's table does not say it ships {name}"
         assert int(shipped.group(1)) == info["results_row"]["seed"]
         assert float(shipped.group(2)) == pytest.approx(info["scores"]["fid"], abs=5e-4)
         assert float(shipped.group(3)) == pytest.approx(sizes[name] / 1e6, abs=5e-3)

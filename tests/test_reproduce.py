@@ -19,19 +19,25 @@ def reproduce(mnist_300, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     functions = script("reproduce.py")
-    readme = tmp_path / "README.md"
-    readme.write_text(f"# intro\n{functions['BEGIN']}\nold table\n{functions['END']}\n## after\n")
+    pages = [tmp_path / "recipes.md", tmp_path / "recipes.ja.md"]
+    for page in pages:
+        page.write_text(f"# intro\n{functions['BEGIN']}\nold table\n{functions['END']}\n## after\n")
+    summaries = [tmp_path / "README.md", tmp_path / "README.ja.md"]
+    begin, end = script("reproduce.py")["SUMMARY"]
+    for readme in summaries:
+        readme.write_text(f"# intro\n{begin}\n{end}\n## after\n")
 
     def run(*extra):
         return functions["main"](["--recipes", "gan:1e", "--seeds", "1", "2", "--data-dir", str(mnist_300),
-                                  "--out", "out", "--docs", "docs", "--readme", str(readme), "--num-samples", "200",
-                                  "--kid-subset-size", "100", "--fit-args", FIT_ARGS, *extra])
-    return run, functions, readme
+                                  "--out", "out", "--docs", "docs", "--pages", *map(str, pages), "--summary",
+                                  *map(str, summaries), "--num-samples", "200", "--kid-subset-size", "100",
+                                  "--fit-args", FIT_ARGS, *extra])
+    return run, functions, (pages, summaries)
 
 
 @pytest.mark.slow
 def test_reproduce_trains_scores_and_writes_the_table(reproduce, tmp_path, capsys, monkeypatch):
-    run, functions, readme = reproduce
+    run, functions, (pages, summaries) = reproduce
     rows = run()
     out = capsys.readouterr().out
     assert "[1/2] gan:1e, seed 1" in out and "[2/2] gan:1e, seed 2" in out  # progress, run by run
@@ -64,8 +70,18 @@ def test_reproduce_trains_scores_and_writes_the_table(reproduce, tmp_path, capsy
     assert re.search(r"\n\| `gan` \(1e\)( \| [0-9.]+( ± [0-9.]+)?){6} \|\n", table)
     gan_row = next(line for line in table.splitlines() if line.startswith("| `gan` (1e) | 2 | 1 | 2 | "))
     assert gan_row.count(" ± ") >= 3  # FID, IS and KID spread over the two seeds
-    text = readme.read_text()
+    text, ja = (page.read_text() for page in pages)
     assert table in text and "old table" not in text and text.startswith("# intro\n") and text.endswith("## after\n")
+    # the Japanese page: the same numbers under Japanese headers
+    assert ("| レシピ | シード数 | エポック | 生成器のステップ | 時間（分） | 最良のエポック | FID | IS | KID | "
+            "cond_acc |") in ja
+    assert "| 本物の MNIST の学習画像（下限） |" in ja and "評価方法：" in ja and "old table" not in ja
+    table_numbers = [re.findall(r"\d+(?:\.\d+)?", line) for line in table.splitlines() if line.startswith("| ")]
+    ja_numbers = [re.findall(r"\d+(?:\.\d+)?", line) for line in ja.splitlines() if line.startswith("| ")]
+    assert table_numbers == ja_numbers
+    summary, summary_ja = (readme.read_text() for readme in summaries)
+    assert "| recipe | FID | IS | recall | cond_acc | minutes |" in summary and "| `gan` (1e) | " in summary
+    assert "| レシピ | FID | IS | recall | cond_acc | 分 |" in summary_ja
     assert Image.open(tmp_path / "docs" / "gan.png").size == (8 * 30 + 2, 8 * 30 + 2)  # 64 samples, 8 per row
     minutes, fid = rows[0]["curves"]["val/fid"][0]  # the FID callback's one evaluation, with its time
     assert 0 < minutes < 5 and fid == pytest.approx(float(saved[0]["fid"]), rel=1e-4)
@@ -132,8 +148,8 @@ def test_make_reproduce_runs_the_readme_command_on_every_shipped_recipe():
         return found.group(1).split()
 
     makefile = subprocess.run(["make", "-n", "reproduce"], cwd=ROOT, capture_output=True, text=True).stdout
-    readme = (ROOT / "README.md").read_text()
-    documented = readme.split("make reproduce    # =", 1)[1].split("```", 1)[0]
+    page = (ROOT / "docs" / "recipes.md").read_text()
+    documented = page.split("make reproduce    # =", 1)[1].split("```", 1)[0]
     assert specs(makefile) == specs(documented)
 
     def shipped(text: str) -> list[str]:

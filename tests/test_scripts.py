@@ -271,12 +271,13 @@ def test_truncation_scores_each_psi_and_writes_the_table_and_plot(tiny_runs, fak
     from gan_lightning.metrics.evaluation import score_model
 
     functions = script("truncation.py")
-    readme = tmp_path / "README.md"
-    readme.write_text(f"intro\n{functions['BEGIN']}\nold\n{functions['END']}\nafter\n")
+    readme, readme_ja = tmp_path / "quality.md", tmp_path / "quality.ja.md"
+    for page in (readme, readme_ja):
+        page.write_text(f"intro\n{functions['BEGIN']}\nold\n{functions['END']}\nafter\n")
     gan, cgan = (str(tiny_runs[k] / "checkpoints" / "last.ckpt") for k in ("gan", "cgan"))
     rows = functions["main"]([f"tiny={gan}", f"tiny_c={cgan}", "--psi", "1", "0.5", "--num-samples", "200",
                               "--data-dir", str(fake_mnist), "--plot", str(tmp_path / "t.png"),
-                              "--readme", str(readme)])
+                              "--pages", str(readme), str(readme_ja)])
     assert [(r["recipe"], r["psi"]) for r in rows] == [("tiny", 1.0), ("tiny", 0.5), ("tiny_c", 1.0), ("tiny_c", 0.5)]
     backbone = get_backbone("mnist")
     real = reference_features(backbone, MNISTDataModule(fake_mnist, download=False).split("test")[0], "mnist",
@@ -290,6 +291,10 @@ def test_truncation_scores_each_psi_and_writes_the_table_and_plot(tiny_runs, fak
     assert "| recipe | psi | FID | IS | cond_acc | precision | recall | coverage |" in text and "old" not in text
     assert re.search(r"\| `tiny_c` \| 0.5 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|", text)
     assert text.startswith("intro\n") and text.endswith("after\n") and Image.open(tmp_path / "t.png").size[0] > 600
+    ja = readme_ja.read_text()
+    assert "| レシピ | psi | FID |" in ja and "評価方法：サンプル 200 枚" in ja
+    assert [line for line in ja.splitlines() if line.startswith("| `")] == [
+        line for line in text.splitlines() if line.startswith("| `")]  # the same numbers
 
 
 def test_truncation_rejects_bad_requests(tiny_runs, tmp_path, capsys):
@@ -405,7 +410,7 @@ def test_stacked_mnist_trains_counts_modes_and_writes_the_table_into_the_page(fa
     run = script("stacked_mnist.py")
     page.write_text(f"intro\n{run['MARKERS'][0]}\nold\n{run['MARKERS'][1]}\nafter\n")
     rows = run["main"](["--recipes", "gan:1e", "--data-dir", str(fake_mnist), "--out", str(tmp_path / "out"),
-                        "--num-samples", "500", "--page", str(page), "--fit-args",
+                        "--num-samples", "500", "--pages", str(page), "--fit-args",
                         "--data.train_size 64 --data.download false --data.batch_size 16 "
                         "--trainer.limit_train_batches 2 --quality.metrics []"])
     assert len(rows) == 1 and rows[0]["generator_steps"] == 2 and 1 <= rows[0]["mode_count"] <= 500

@@ -12,7 +12,6 @@ import time
 from typing import Any, Optional
 
 import torch
-
 from lightning.pytorch import Callback, LightningModule, Trainer
 from torch import Tensor
 
@@ -276,7 +275,7 @@ class FID(SampleQuality):
 
     fixed_metrics = ("fid",)
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(metrics=list(self.fixed_metrics), **kwargs)
 
 
@@ -292,7 +291,7 @@ class KID(SampleQuality):
 
     fixed_metrics = ("kid",)
 
-    def __init__(self, subsets: int = 100, subset_size: int = 1000, **kwargs) -> None:
+    def __init__(self, subsets: int = 100, subset_size: int = 1000, **kwargs: Any) -> None:
         super().__init__(metrics=list(self.fixed_metrics), kid_subsets=subsets, kid_subset_size=subset_size, **kwargs)
 
 
@@ -307,7 +306,7 @@ class InceptionScore(SampleQuality):
 
     fixed_metrics = ("is",)
 
-    def __init__(self, splits: int = 10, **kwargs) -> None:
+    def __init__(self, splits: int = 10, **kwargs: Any) -> None:
         super().__init__(metrics=list(self.fixed_metrics), is_splits=splits, **kwargs)
 
 
@@ -322,7 +321,7 @@ class ConditionalAccuracy(SampleQuality):
 
     fixed_metrics = ("cond_acc",)
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(metrics=list(self.fixed_metrics), **kwargs)
 
 
@@ -338,7 +337,7 @@ class PrecisionRecall(SampleQuality):
 
     fixed_metrics = ("precision_recall",)
 
-    def __init__(self, k: int = 3, **kwargs) -> None:
+    def __init__(self, k: int = 3, **kwargs: Any) -> None:
         super().__init__(metrics=list(self.fixed_metrics), pr_k=k, **kwargs)
 
 
@@ -354,7 +353,7 @@ class DensityCoverage(SampleQuality):
 
     fixed_metrics = ("density_coverage",)
 
-    def __init__(self, k: int = 5, **kwargs) -> None:
+    def __init__(self, k: int = 5, **kwargs: Any) -> None:
         super().__init__(metrics=list(self.fixed_metrics), dc_k=k, **kwargs)
 
 
@@ -369,5 +368,5 @@ class ClassModes(SampleQuality):
 
     fixed_metrics = ("modes",)
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(metrics=list(self.fixed_metrics), **kwargs)

@@ -3,7 +3,7 @@ when missing, at their own size or resized, in their own channels or converted."
 
 import functools
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import torch
 from lightning.pytorch.utilities import rank_zero_info
@@ -60,7 +60,7 @@ class TorchvisionDataModule(ImageDataModule):
     """
 
     def __init__(self, dataset: str = "mnist", data_dir: str = "data", download: bool = True,
-                 image_size: Optional[int] = None, channels: Optional[int] = None, **kwargs) -> None:
+                 image_size: Optional[int] = None, channels: Optional[int] = None, **kwargs: Any) -> None:
         if dataset not in DATASETS:
             raise GANLightningError(f"Unknown dataset {dataset!r}: choose one of {', '.join(DATASETS)} (or "
                                     "ImageFolderDataModule for a folder of images).")

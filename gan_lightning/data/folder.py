@@ -8,7 +8,7 @@ folder of its own or a fixed held-out fraction) as the FID reference.
 import functools
 import warnings
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import torch
 from lightning.pytorch.utilities import rank_zero_info
@@ -102,7 +102,7 @@ class ImageFolderDataModule(ImageDataModule):
 
     def __init__(self, data_dir: str = "data/images", image_size: int = 64, channels: int = 3, labels: bool = False,
                  val_dir: Optional[str] = None, val_fraction: float = 0.1, split_seed: int = 0,
-                 upsample: bool = False, skip_bad_files: bool = False, **kwargs) -> None:
+                 upsample: bool = False, skip_bad_files: bool = False, **kwargs: Any) -> None:
         check_channels(channels)
         check_image_size(image_size)
         if not 0.0 <= val_fraction < 1.0:

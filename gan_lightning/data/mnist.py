@@ -4,7 +4,7 @@ The tutorial's data, and the lesson of this package's data path: torchvision's M
 files, kept as one uint8 tensor on the training device and batched by index (see ``ImageDataModule``).
 """
 
-from typing import Optional
+from typing import Any, Optional
 
 from gan_lightning.data.datasets import IDX_FILES, TorchvisionDataModule
 
@@ -30,6 +30,6 @@ class MNISTDataModule(TorchvisionDataModule):
     """
 
     def __init__(self, data_dir: str = "data", batch_size: int = 64, num_workers: int = 0, download: bool = True,
-                 in_memory: Optional[bool] = True, **kwargs) -> None:
+                 in_memory: Optional[bool] = True, **kwargs: Any) -> None:
         super().__init__("mnist", data_dir, download, batch_size=batch_size, num_workers=num_workers,
                          in_memory=in_memory, **kwargs)

@@ -8,7 +8,7 @@ training digits (128,000 images, PacGAN's and VEEGAN's protocol), the reference 
 """
 
 import functools
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 import torch
 from lightning.pytorch.utilities import rank_zero_info
@@ -38,7 +38,7 @@ class StackedMNISTDataModule(ImageDataModule):
     name = "stacked_mnist"
 
     def __init__(self, data_dir: str = "data", download: bool = True, train_size: int = 128_000,
-                 test_size: int = 10_000, image_size: Literal[28, 32] = 28, seed: int = 0, **kwargs) -> None:
+                 test_size: int = 10_000, image_size: Literal[28, 32] = 28, seed: int = 0, **kwargs: Any) -> None:
         if train_size < 1 or test_size < 1:
             raise GANLightningError(f"train_size={train_size} and test_size={test_size} must be at least 1.")
         if image_size not in (28, 32):

@@ -4,7 +4,7 @@ Fake images are generated for the labels of the real batch, so D sees both with 
 distribution. ``sample()`` draws labels from the training distribution unless told which classes to draw.
 """
 
-from typing import Optional
+from typing import Any, Optional
 
 import torch
 import torch.nn.functional as F
@@ -35,7 +35,7 @@ class ConditionalGAN(GAN):
         discriminator: Discriminator,
         num_classes: Optional[int] = None,
         aux_weight: float = 0.0,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(generator, discriminator, **kwargs)
         declared = {name: getattr(net, "n_classes", 0) for name, net in (("generator", generator),

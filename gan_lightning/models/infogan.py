@@ -13,6 +13,8 @@ of the sample grids and the seeded noise of the metrics work as for every GAN.
 """
 
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -41,7 +43,7 @@ class InfoGAN(GAN):
         discriminator: Discriminator,
         num_codes: int = 10,
         info_weight: float = 1.0,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(generator, discriminator, **kwargs)
         settings = {"the generator's n_classes": getattr(generator, "n_classes", None),
@@ -74,8 +76,8 @@ class InfoGAN(GAN):
 
     def truncate(self, z: Tensor, psi: float) -> Tensor:
         """Scales the noise after the code's entries and keeps those: the generator saw their largest value drawn as
-        the maximum of ``num_codes`` normals, and shrinking it moves the code off what it was trained on (the README's
-        ``fast_infogan``: psi = 0.7 on every entry gives FID 1.26 where this gives 0.79)."""
+        the maximum of ``num_codes`` normals, and shrinking it moves the code off what it was trained on (the shipped
+        ``fast_infogan``: psi = 0.7 on every entry gave FID 1.26 where this gave 0.79)."""
         return torch.cat([z[:, : self.num_codes], z[:, self.num_codes:] * psi], dim=1)
 
     @property

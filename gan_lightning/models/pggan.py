@@ -81,7 +81,7 @@ class ProgressiveGAN(GAN):
         fade_images: int = 60000,
         reset_optimizers: bool = True,
         loss: str = "wasserstein",
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         if not (isinstance(generator, ProgressiveGenerator) and isinstance(discriminator, ProgressiveDiscriminator)):
             raise GANLightningError("ProgressiveGAN grows its networks by stages: use ProgressiveGenerator and "
