@@ -129,3 +129,24 @@ def test_real_mnist(real_mnist):
     assert images.min() == -1.0 and images.max() == 1.0
     # MNIST digits are white on black: most pixels are background
     assert (images == -1).float().mean() > 0.7
+
+
+def test_a_training_subset_is_fixed_by_its_seed_and_leaves_the_reference_whole(fake_mnist):
+    full = MNISTDataModule(fake_mnist, download=False)
+    images, labels = full.split("train")
+    subset = MNISTDataModule(fake_mnist, download=False, train_subset=100, subset_seed=3, batch_size=16)
+    sub_images, sub_labels = subset.split("train")
+    assert len(sub_images) == 100 and subset.class_counts == torch.bincount(sub_labels, minlength=10).tolist()
+    chosen = [int((images == image).flatten(1).all(dim=1).nonzero()[0]) for image in sub_images[:10]]
+    assert torch.equal(sub_labels[:10], labels[chosen])  # each image keeps its label
+    again = MNISTDataModule(fake_mnist, download=False, train_subset=100, subset_seed=3).split("train")[0]
+    other = MNISTDataModule(fake_mnist, download=False, train_subset=100, subset_seed=4).split("train")[0]
+    assert torch.equal(again, sub_images) and not torch.equal(other, sub_images)
+    assert len(subset.split("test")[0]) == len(full.split("test")[0])  # the metrics' reference stays whole
+    streamed = MNISTDataModule(fake_mnist, download=False, train_subset=100, subset_seed=3, batch_size=16,
+                               in_memory=False)
+    assert len(streamed.train_dataloader().dataset) == 100 and "a subset of 320" in streamed.describe()
+    with pytest.raises(GANLightningError, match="train_subset=1000 is more than the 320 training images"):
+        MNISTDataModule(fake_mnist, download=False, train_subset=1000).split("train")
+    with pytest.raises(GANLightningError, match="smaller than batch_size=64"):
+        MNISTDataModule(fake_mnist, download=False, train_subset=10)

@@ -75,7 +75,8 @@ PAGES = [page for pair in PAIRS for page in pair]
 MARKERS = [("<!-- results table:", "<!-- end of results table -->"),
            ("<!-- truncation table:", "<!-- end of truncation table -->"),
            ("<!-- summary table:", "<!-- end of summary table -->"),
-           ("<!-- Stacked MNIST table:", "<!-- end of Stacked MNIST table -->")]
+           ("<!-- Stacked MNIST table:", "<!-- end of Stacked MNIST table -->"),
+           ("<!-- small data table:", "<!-- end of small data table -->")]
 
 
 def prose(page: str) -> str:

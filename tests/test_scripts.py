@@ -434,3 +434,18 @@ def test_loss_trace_compares_two_recordings(fake_mnist, tmp_path, capsys):
     changed["gan"]["d_loss"][1] *= 1.01
     before.write_text(json.dumps(changed))
     assert run["main"]([*args, str(tmp_path / "again.json"), "--compare", str(before)]) == 1
+
+
+def test_small_data_trains_each_variant_on_a_subset_and_writes_the_table(mnist_300, tmp_path):
+    run = script("small_data.py")
+    page = tmp_path / "own-images.ja.md"
+    page.write_text(f"intro\n{run['MARKERS'][0]}\nold\n{run['MARKERS'][1]}\nafter\n")
+    rows = run["main"](["--recipe", "gan", "--sizes", "64", "--steps", "2", "--seeds", "1", "--variants", "none",
+                        "ada", "p0.5", "--data-dir", str(mnist_300), "--out", str(tmp_path / "out"), "--num-samples",
+                        "200", "--pages", str(page), "--fit-args", "--data.batch_size 16 --data.download false"])
+    assert [(r["size"], r["variant"]) for r in rows] == [(64, "none"), (64, "ada"), (64, "p0.5")]
+    assert rows[1]["p"] is not None and rows[0]["p"] is None and all(r["fid"] > 0 for r in rows)
+    text = page.read_text()
+    assert "| 画像の枚数 | データ拡張 | FID |" in text and "| 64 | ada |" in text and "old" not in text
+    with pytest.raises(SystemExit):
+        run["main"](["--variants", "p2", "--data-dir", str(mnist_300)])

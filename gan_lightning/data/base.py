@@ -66,6 +66,27 @@ class TensorSource:
         return torch.cat(chunks).contiguous(), torch.arange(len(self.images))
 
 
+class _Subset:
+    """Some images of a source, by index (``ImageDataModule.train_subset``), read and cached as a split of their own."""
+
+    def __init__(self, source: ImageSource, index: Tensor) -> None:
+        self.source, self.index = source, index
+        # a key of its own (the decoded-split cache names its file after the key's start)
+        self.cache_key = hashlib.sha256(source.cache_key.encode() + index.numpy().tobytes()).hexdigest() \
+            if source.cache_key else ""
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def read(self, index: int) -> tuple[Tensor, int]:
+        return self.source.read(int(self.index[index]))[0], index
+
+    def read_all(self) -> tuple[Tensor, Tensor]:
+        if isinstance(self.source, TensorSource) and self.source.transform is None:
+            return self.source.images[self.index], torch.arange(len(self.index))
+        return torch.stack([self.read(i)[0] for i in range(len(self))]), torch.arange(len(self.index))
+
+
 class _Batches(Dataset):
     """One training split for a DataLoader: ``(image in [-1, 1], label)``, or the image alone without labels."""
 
@@ -93,6 +114,10 @@ class ImageDataModule(LightningDataModule):
             from its source; None chooses memory when it takes at most ``max_memory_gb``.
         max_memory_gb: The size up to which ``in_memory: null`` keeps the split in memory (N x C x H x W bytes, in
             units of 10^9).
+        train_subset: Train on this many images of the training split only, a fixed subset drawn by
+            ``subset_seed`` (for small-data experiments: ``--data.train_subset 500``); None: all of them. The
+            reference split of the metrics stays whole.
+        subset_seed: Seed of the subset's draw: the same seed gives the same images everywhere.
     """
 
     name = "images"  # the dataset in printed protocols and cache keys
@@ -100,10 +125,14 @@ class ImageDataModule(LightningDataModule):
     reference_split = "test"  # the real images generated ones are compared with
 
     def __init__(self, batch_size: int = 64, num_workers: int = 0, in_memory: Optional[bool] = None,
-                 max_memory_gb: float = 2.0) -> None:
+                 max_memory_gb: float = 2.0, train_subset: Optional[int] = None, subset_seed: int = 0) -> None:
         super().__init__()
         if batch_size < 1:
             raise GANLightningError(f"batch_size={batch_size} must be a positive number of images, e.g. 64.")
+        if train_subset is not None and train_subset < batch_size:
+            raise GANLightningError(f"train_subset={train_subset} is smaller than batch_size={batch_size}: an epoch "
+                                    "would hold no full batch; give at least one batch of images.")
+        self.train_subset, self.subset_seed = train_subset, subset_seed
         if num_workers < 0 or max_memory_gb < 0:
             raise GANLightningError(f"num_workers={num_workers} and max_memory_gb={max_memory_gb} must be >= 0.")
         self.batch_size, self.num_workers = batch_size, num_workers
@@ -131,6 +160,28 @@ class ImageDataModule(LightningDataModule):
         raise NotImplementedError
 
     # -----------------------------------------------------------------------------------------------------
+    # A split as this module uses it: the training split restricted to its subset
+    # -----------------------------------------------------------------------------------------------------
+
+    def _split_source(self, split: str) -> ImageSource:
+        source = self._source(split)
+        return source if split != "train" or self.train_subset is None else _Subset(source, self._subset(source))
+
+    def _split_labels(self, split: str) -> Optional[Tensor]:
+        labels = self._labels(split)
+        if split != "train" or self.train_subset is None or labels is None:
+            return labels
+        return labels[self._subset(self._source(split))]
+
+    def _subset(self, source: ImageSource) -> Tensor:
+        """The indices of the training subset: ``train_subset`` of them drawn by ``subset_seed``, in order."""
+        if self.train_subset > len(source):
+            raise GANLightningError(f"train_subset={self.train_subset} is more than the {len(source)} training "
+                                    f"images of {self.name}: give at most {len(source)}.")
+        chosen = torch.randperm(len(source), generator=torch.Generator().manual_seed(self.subset_seed))
+        return chosen[: self.train_subset].sort().values
+
+    # -----------------------------------------------------------------------------------------------------
     # Splits for the metrics and scripts
     # -----------------------------------------------------------------------------------------------------
 
@@ -146,18 +197,18 @@ class ImageDataModule(LightningDataModule):
         """``(uint8 images (N, C, H, W), int64 labels (N,) or None)`` of a split, decoded once (and cached)."""
         self._check_split(name)
         if name not in self._splits:
-            if not len(self._source(name)):
+            if not len(self._split_source(name)):
                 raise GANLightningError(f"The {name} split of {self.name} holds no images: give it some (for a folder: "
                                         "--data.val_dir, or --data.val_fraction above 0).")
             images, kept = self._decode(name)
-            labels = self._labels(name)
+            labels = self._split_labels(name)
             self._splits[name] = images, None if labels is None else labels[kept]
         return self._splits[name]
 
     def labels(self, name: str) -> Optional[Tensor]:
         """The labels of a split, without decoding its images."""
         self._check_split(name)
-        return self._splits[name][1] if name in self._splits else self._labels(name)
+        return self._splits[name][1] if name in self._splits else self._split_labels(name)
 
     @property
     def class_counts(self) -> Optional[list[int]]:
@@ -168,7 +219,7 @@ class ImageDataModule(LightningDataModule):
     def memory_bytes(self, name: str = "train") -> int:
         """What a split takes in memory as uint8: N x C x H x W bytes."""
         channels, height, width = self.img_shape
-        return len(self._source(name)) * channels * height * width
+        return len(self._split_source(name)) * channels * height * width
 
     @property
     def uses_memory(self) -> bool:
@@ -190,7 +241,7 @@ class ImageDataModule(LightningDataModule):
             images, labels = self.split("train")
             return InMemoryLoader(images.to(device), None if labels is None else labels.to(device), self.batch_size,
                                   shuffle=True, drop_last=True, seed=seed, rank=rank, world_size=world)
-        dataset = _Batches(self._source("train"), self._labels("train"))
+        dataset = _Batches(self._split_source("train"), self._split_labels("train"))
         # The sampler the in-memory path uses, so both give the same batches; Lightning keeps a DistributedSampler.
         sampler = DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=True, seed=seed)
         return DataLoader(dataset, self.batch_size, sampler=sampler, drop_last=True, num_workers=self.num_workers,
@@ -200,7 +251,8 @@ class ImageDataModule(LightningDataModule):
         """One line on the data and its path, for logs: ``cifar10 train: 50000 images 3x32x32, in memory (147 MB)``."""
         shape = "x".join(map(str, self.img_shape))
         where = "in memory" if self.uses_memory else f"streamed by {self.num_workers} workers"
-        return (f"{self.name} train: {len(self._source('train'))} images {shape}, {where} "
+        subset = f" (a subset of {len(self._source('train'))}, seed {self.subset_seed})" if self.train_subset else ""
+        return (f"{self.name} train: {len(self._split_source('train'))} images{subset} {shape}, {where} "
                 f"({self.memory_bytes() / 1e6:.0f} MB as uint8)")
 
     # -----------------------------------------------------------------------------------------------------
@@ -208,7 +260,7 @@ class ImageDataModule(LightningDataModule):
     # -----------------------------------------------------------------------------------------------------
 
     def _decode(self, name: str) -> tuple[Tensor, Tensor]:
-        source = self._source(name)
+        source = self._split_source(name)
         if not source.cache_key:
             return source.read_all()
         path = cache_dir() / "images" / f"{self.name}-{name}-{source.cache_key[:24]}.pt"
