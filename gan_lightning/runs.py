@@ -62,11 +62,22 @@ def summarize(run: Path, monitor: str = "val/fid") -> RunSummary:
 
 
 def machine() -> str:
-    """Where runs train, for protocol lines: the GPU, or the CPU and its core count; and the torch version."""
+    """Where runs train, for protocol lines: the GPU, or the CPU's model and core count; and the torch version.
+    Steps per second differ several-fold between CPU models (AMX or not, for bf16): a time budget needs the model."""
     if torch.cuda.is_available():
         return f"{torch.cuda.get_device_name(0)}, torch {torch.__version__}"
-    cpu = platform.processor() or platform.machine()
-    return f"{cpu}, {os.cpu_count()} CPU cores, no GPU, torch {torch.__version__}"
+    return f"{cpu_model()}, {os.cpu_count()} CPU cores, no GPU, torch {torch.__version__}"
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux), else what ``platform`` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def reproduced_checkpoint(results: Path, recipe: str) -> str:
