@@ -27,7 +27,7 @@ from torchvision.utils import make_grid, save_image
 from gan_lightning._io import atomic_write
 from gan_lightning.data.images import write_png
 from gan_lightning.errors import GANLightningError
-from gan_lightning.metrics.backbones import to_uint8
+from gan_lightning.pixels import to_uint8
 
 FORMATS = ("grid", "png", "pt", "npz")
 PART_TIMEOUT_S = 1800.0  # how long process 0 waits for the others' samples, as torch.distributed's default

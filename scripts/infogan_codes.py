@@ -21,9 +21,10 @@ from gan_lightning.checkpoints import load_model
 from gan_lightning.errors import GANLightningError
 from gan_lightning.hub import pretrained
 from gan_lightning.metrics import get_backbone
-from gan_lightning.metrics.backbones import ClassifierBackbone, to_uint8
+from gan_lightning.metrics.backbones import ClassifierBackbone
 from gan_lightning.metrics.features import extract
 from gan_lightning.models import InfoGAN
+from gan_lightning.pixels import to_uint8
 
 
 def build_parser() -> argparse.ArgumentParser:

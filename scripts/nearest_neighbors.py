@@ -24,9 +24,9 @@ from gan_lightning.checkpoints import load_datamodule, load_model, read_checkpoi
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.errors import GANLightningError
 from gan_lightning.metrics import get_backbone, reference_features
-from gan_lightning.metrics.backbones import to_uint8
 from gan_lightning.metrics.features import extract
 from gan_lightning.metrics.neighbours import knn_radii
+from gan_lightning.pixels import to_uint8
 from gan_lightning.runs import reproduced_checkpoint
 
 

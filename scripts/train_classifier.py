@@ -25,9 +25,9 @@ from torch import Tensor
 from gan_lightning._io import atomic_write
 from gan_lightning.cli import _HelpFormatter
 from gan_lightning.data import ImageDataModule
-from gan_lightning.data.memory import scale_to_unit_range
 from gan_lightning.errors import GANLightningError
 from gan_lightning.metrics.classifier import DEFAULT_WEIGHTS, SmallClassifier
+from gan_lightning.pixels import from_uint8
 
 
 def build_parser() -> ArgumentParser:
@@ -61,7 +61,7 @@ def random_shift(x: Tensor, generator: torch.Generator, max_shift: int = 2) -> T
 @torch.no_grad()
 def accuracy(model: SmallClassifier, images: Tensor, labels: Tensor, batch_size: int = 1000) -> float:
     model.eval()
-    correct = sum((model(scale_to_unit_range(images[i:i + batch_size])).argmax(1) == labels[i:i + batch_size]).sum()
+    correct = sum((model(from_uint8(images[i:i + batch_size])).argmax(1) == labels[i:i + batch_size]).sum()
                   for i in range(0, len(images), batch_size))
     return float(correct) / len(images)
 
@@ -96,7 +96,7 @@ def main(argv=None) -> None:
         order = torch.randperm(len(train_x), generator=generator)
         for step in range(steps_per_epoch):
             index = order[step * batch_size:(step + 1) * batch_size]
-            x = random_shift(scale_to_unit_range(train_x[index]), generator)
+            x = random_shift(from_uint8(train_x[index]), generator)
             loss = F.cross_entropy(model(x), train_y[index], label_smoothing=args.label_smoothing)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -43,11 +43,11 @@ def test_the_scaling_is_torchvisions_to_tensor_and_normalize(fake_mnist):
 
     dm = MNISTDataModule(fake_mnist, download=False)
     raw, _ = dm.split("train")
-    from gan_lightning.data.memory import scale_to_unit_range
+    from gan_lightning.pixels import from_uint8
 
     transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
     torchvision_image = MNIST(fake_mnist, train=True, transform=transform)[5][0]
-    torch.testing.assert_close(scale_to_unit_range(raw[5]), torchvision_image, rtol=0, atol=1e-6)
+    torch.testing.assert_close(from_uint8(raw[5]), torchvision_image, rtol=0, atol=1e-6)
 
 
 def test_mnist_resized_to_32_rgb_for_dcgan_32_networks(fake_mnist):

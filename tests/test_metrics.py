@@ -27,12 +27,12 @@ from gan_lightning.metrics import (
     inception_score,
     kernel_distance,
     reference_features,
-    to_uint8,
 )
 from gan_lightning.metrics import features as features_module
 from gan_lightning.metrics.backbones import InceptionBackbone, save_random_inception_weights
 from gan_lightning.metrics.evaluation import score_features
 from gan_lightning.metrics.features import Features, eval_mode, extract
+from gan_lightning.pixels import to_uint8
 
 
 def digits(n: int, seed: int) -> torch.Tensor:

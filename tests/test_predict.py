@@ -11,7 +11,7 @@ from PIL import Image
 from gan_lightning.checkpoints import load_model
 from gan_lightning.cli import main
 from gan_lightning.hub import ship
-from gan_lightning.metrics.backbones import to_uint8
+from gan_lightning.pixels import to_uint8
 from gan_lightning.sampling import sample_grid
 
 

@@ -26,8 +26,9 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from gan_lightning._io import atomic_write, cache_dir
-from gan_lightning.data.memory import InMemoryLoader, scale_to_unit_range
+from gan_lightning.data.memory import InMemoryLoader
 from gan_lightning.errors import GANLightningError
+from gan_lightning.pixels import from_uint8
 
 
 class ImageSource(Protocol):
@@ -98,7 +99,7 @@ class _Batches(Dataset):
 
     def __getitem__(self, index: int):
         image, index = self.source.read(index)
-        image = scale_to_unit_range(image)
+        image = from_uint8(image)
         return image if self.labels is None else (image, self.labels[index])
 
 

@@ -12,6 +12,8 @@ import torch
 from torch import Tensor
 from torch.utils.data import DistributedSampler
 
+from gan_lightning.pixels import from_uint8
+
 
 class InMemoryLoader:
     """Batches ``(images in [-1, 1], labels)`` gathered by index from uint8 tensors (images alone without labels).
@@ -42,10 +44,6 @@ class InMemoryLoader:
         order = torch.tensor(list(self.sampler), device=self.images.device)
         for start in range(0, len(self) * self.batch_size, self.batch_size):
             index = order[start:start + self.batch_size]
-            images = scale_to_unit_range(self.images[index])
+            images = from_uint8(self.images[index])
             yield images if self.labels is None else (images, self.labels[index])
 
-
-def scale_to_unit_range(images: Tensor) -> Tensor:
-    """uint8 [0, 255] -> float [-1, 1], the same as ToTensor() followed by Normalize(0.5, 0.5)."""
-    return images.float().div_(127.5).sub_(1.0)

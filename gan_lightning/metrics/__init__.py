@@ -11,7 +11,6 @@ from gan_lightning.metrics.backbones import (
     check_backbone,
     get_backbone,
     save_random_inception_weights,
-    to_uint8,
 )
 from gan_lightning.metrics.classifier import SmallClassifier, load_classifier
 from gan_lightning.metrics.features import Features, generated_features, reference_features
@@ -46,5 +45,4 @@ __all__ = [
     "load_classifier",
     "reference_features",
     "save_random_inception_weights",
-    "to_uint8",
 ]

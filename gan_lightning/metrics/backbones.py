@@ -19,17 +19,12 @@ import torch
 import torchvision.transforms.v2.functional as TF
 from torch import Tensor, nn
 
-from gan_lightning.data.memory import scale_to_unit_range
 from gan_lightning.errors import GANLightningError
 from gan_lightning.metrics.classifier import load_classifier, state_dict_hash
+from gan_lightning.pixels import from_uint8
 
 INCEPTION_FEATURES = {"inception": 2048, "inception-768": 768, "inception-192": 192, "inception-64": 64}
 BACKBONES = ("mnist", "stacked_mnist", *INCEPTION_FEATURES)
-
-
-def to_uint8(images: Tensor) -> Tensor:
-    """Images in [-1, 1] -> uint8 [0, 255], rounded as when saved to PNG (real data is uint8 already)."""
-    return ((images.float().clamp(-1, 1) + 1) * 127.5 + 0.5).to(torch.uint8)
 
 
 class Backbone(nn.Module):
@@ -90,7 +85,7 @@ class ClassifierBackbone(Backbone):
                 f"{'x'.join(map(str, images.shape[1:]))}: use a classifier trained on this data "
                 "(scripts/train_classifier.py) or the inception backbone."
             )
-        features = self.net.features(scale_to_unit_range(images))
+        features = self.net.features(from_uint8(images))
         return features, self.net.head(features)
 
 

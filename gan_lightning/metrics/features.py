@@ -18,7 +18,8 @@ from torch import Tensor, nn
 from gan_lightning import _io
 from gan_lightning._io import atomic_write
 from gan_lightning.errors import GANLightningError
-from gan_lightning.metrics.backbones import Backbone, to_uint8
+from gan_lightning.metrics.backbones import Backbone
+from gan_lightning.pixels import to_uint8
 
 
 @dataclass
