@@ -28,6 +28,7 @@ from gan_lightning._io import atomic_write
 from gan_lightning.data.images import write_png
 from gan_lightning.errors import GANLightningError
 from gan_lightning.pixels import to_uint8
+from gan_lightning.sampling import grid_layout
 
 FORMATS = ("grid", "png", "pt", "npz")
 PART_TIMEOUT_S = 1800.0  # how long process 0 waits for the others' samples, as torch.distributed's default
@@ -77,7 +78,7 @@ class SampleRequests(LightningDataModule):
     def requests(self, model: LightningModule) -> tuple[Tensor, Optional[Tensor], int]:
         """The noise (num, latent_dim) and the labels (num,) or None that ``model`` is asked to draw, and the
         columns of a grid with one row per class or code (0 when the images are not in such rows)."""
-        num_classes, rows = getattr(model, "num_classes", 0), getattr(model, "grid_rows", 0)
+        num_classes, rows = model.num_classes, model.grid_rows  # an InfoGAN: codes in rows, no classes
         if self.label is not None:
             if not num_classes:
                 raise GANLightningError(f"--samples.label needs a conditional model; this is an unconditional "
@@ -87,22 +88,18 @@ class SampleRequests(LightningDataModule):
                 raise GANLightningError(f"--samples.label {self.label}: the model knows classes 0 to "
                                         f"{num_classes - 1}.")
         if self.code is not None:
-            if not hasattr(model, "with_codes"):
+            if num_classes or not rows:
                 raise GANLightningError(f"--samples.code needs an InfoGAN; this is a {type(model).__name__}"
                                         + (" (choose its classes with --samples.label)." if num_classes else "."))
             if not 0 <= self.code < rows:
                 raise GANLightningError(f"--samples.code {self.code}: the model has codes 0 to {rows - 1}.")
         z = torch.randn(self.num, model.latent_dim, generator=torch.Generator().manual_seed(self.seed))
-        labels, columns = None, 0
-        if self.label is not None:
-            labels = torch.full((self.num,), self.label, dtype=torch.long)
-        elif self.code is not None:
-            z = model.with_codes(z, torch.full((self.num,), self.code, dtype=torch.long))
-        elif rows and self.num % rows == 0:  # one row per class or code, as the sample grids
-            columns = self.num // rows
-            z, labels = model.grid_inputs(z, columns)
-        elif num_classes:
-            labels = torch.arange(self.num) * num_classes // self.num  # equal blocks, as near as can be
+        chosen = self.label if self.label is not None else self.code
+        if chosen is not None:
+            classes, columns = torch.full((self.num,), chosen, dtype=torch.long), 0
+        else:
+            classes, columns = grid_layout(model, self.num, 0)  # as the sample grids: one row per class or code
+        z, labels = model.grid_inputs(z, classes)
         return z, (None if labels is None else labels.cpu()), columns
 
     def setup(self, stage: str) -> None:
@@ -238,8 +235,7 @@ def predicted(model: LightningModule, batch: dict[str, Tensor]) -> dict[str, Ten
     truncation = float(batch["truncation"][0]) if "truncation" in batch else 1.0
     images = model.sample(len(batch["z"]), labels=labels, z=batch["z"], truncation=truncation)
     out = {"index": batch["index"], "images": to_uint8(images)}
-    if labels is not None:
-        out["labels"] = labels
-    elif hasattr(model, "codes"):
-        out["codes"] = model.codes(batch["z"])
+    drawn = model.drawn_as(batch["z"], labels)
+    if drawn is not None:
+        out["labels" if model.num_classes else "codes"] = drawn
     return out

@@ -34,22 +34,38 @@ def default_grid_size(model: GAN) -> int:
     return 10 * model.grid_rows or 64
 
 
+def grid_layout(model: GAN, num: int, nrow: int = 8) -> tuple[Optional[Tensor], int]:
+    """How ``num`` samples of ``model`` are laid out in a grid, the one rule of the sample grids, ``sample_grid`` and
+    ``gan-lightning predict``: the class (or InfoGAN code) of each image and the images per row. A model with one
+    class or code per row (``grid_rows``) draws one row per class, 0 at the top, when ``num`` is a multiple of them;
+    otherwise the classes come in equal blocks, as near as can be, ``nrow`` to a row. Others: no classes, ``nrow``
+    to a row.
+
+    >>> from gan_lightning import ConditionalGAN, MLPDiscriminator, MLPGenerator
+    >>> cgan = ConditionalGAN(MLPGenerator(n_classes=3), MLPDiscriminator(n_classes=3))
+    >>> grid_layout(cgan, 6)[0].tolist(), grid_layout(cgan, 6)[1], grid_layout(cgan, 4, nrow=2)[0].tolist()
+    ([0, 0, 1, 1, 2, 2], 2, [0, 0, 1, 2])
+    """
+    rows = model.grid_rows
+    if not rows:
+        return None, nrow
+    if num % rows == 0:
+        return torch.arange(rows).repeat_interleave(num // rows), num // rows
+    return torch.arange(num) * rows // num, nrow
+
+
 def sample_grid(model: GAN, num: int, nrow: int = 8, label: Optional[int] = None, seed: int = 0,
                 truncation: float = 1.0) -> tuple[Tensor, int]:
     """A (3, H, W) grid in [0, 1] of ``num`` samples drawn from seeded noise (scaled by ``truncation``), and its
-    images per row: conditional models draw one row per class (0 at the top) unless ``label`` picks one class,
-    InfoGAN one row per code when ``num`` is a multiple of the number of codes."""
+    images per row, laid out by :func:`grid_layout` (one row per class or code) unless ``label`` picks one class."""
     if num < 1 or nrow < 1:
         raise GANLightningError(f"num={num}, nrow={nrow}: ask for at least one image and one per row.")
-    labels = None if label is None else class_labels(model, label, num)
-    if label is None and model.num_classes and num % model.num_classes:
-        raise GANLightningError(f"num={num}: give a multiple of {model.num_classes} so that every class gets "
-                                "a full row.")
     z = model.noise(num, generator=torch.Generator(device=model.device).manual_seed(seed))
-    columns = nrow
-    if label is None and model.grid_rows and num % model.grid_rows == 0:
-        columns = num // model.grid_rows
-        z, labels = model.grid_inputs(z, columns)
+    if label is not None:
+        labels, columns = class_labels(model, label, num), nrow
+    else:
+        rows, columns = grid_layout(model, num, nrow)
+        z, labels = model.grid_inputs(z, rows)
     images = model.sample(num, labels=labels, z=z, truncation=truncation)
     return make_grid(images.cpu(), nrow=columns, normalize=True, value_range=(-1, 1), pad_value=1.0), columns
 

@@ -31,12 +31,11 @@ class Sampler(nn.Module):
         super().__init__()
         self.generator = model.sampling_generator.eval()
         self.conditional = bool(model.num_classes)
-        self.num_codes = getattr(model, "num_codes", 0) if hasattr(model, "with_codes") else 0
+        self._model = [model]  # asked what each image is drawn as (an InfoGAN's code); not a submodule to export
 
     def forward(self, z: Tensor, labels: Tensor = None) -> Tensor:
-        if self.num_codes:  # InfoGAN: the code of each noise vector
-            labels = z[:, : self.num_codes].argmax(dim=1)
-        images = self.generator(z) if labels is None else self.generator(z, labels)
+        drawn = self._model[0].drawn_as(z, labels)
+        images = self.generator(z) if drawn is None else self.generator(z, drawn)
         return images.float().clamp(-1, 1)
 
 

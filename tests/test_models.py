@@ -271,21 +271,26 @@ def test_acgan_needs_both_the_weight_and_the_head(aux_weight, aux_classes):
 
 def test_every_model_keeps_the_conditioning_contract():
     from gan_lightning import ConditionalGAN, InfoGAN
+    from gan_lightning.sampling import grid_layout
 
     z = torch.randn(6, 8)
     gan = tiny_gan()
     assert gan.num_classes == 0 and gan.grid_rows == 0 and gan.sample_labels(3) is None
-    assert gan.grid_inputs(z, 3) == (z, None)
+    assert grid_layout(gan, 6) == (None, 8) and gan.grid_inputs(z, None) == (z, None) and gan.drawn_as(z) is None
     cgan = ConditionalGAN(MLPGenerator(latent_dim=8, hidden_dims=(32,), n_classes=3),
                           MLPDiscriminator(hidden_dims=(32,), n_classes=3))
     assert cgan.num_classes == cgan.grid_rows == 3 and cgan.sample_labels(5).shape == (5,)
-    same_z, rows = cgan.grid_inputs(z, 2)
-    assert same_z is z and rows.tolist() == [0, 0, 1, 1, 2, 2]
+    rows, columns = grid_layout(cgan, 6)
+    same_z, labels = cgan.grid_inputs(z, rows)
+    assert same_z is z and labels.tolist() == [0, 0, 1, 1, 2, 2] and columns == 2
+    assert torch.equal(cgan.drawn_as(z, labels), labels)
     info = InfoGAN(MLPGenerator(latent_dim=8, hidden_dims=(32,), n_classes=3),
                    MLPDiscriminator(hidden_dims=(32,), aux_classes=3), num_codes=3)
     assert info.num_classes == 0 and info.grid_rows == 3 and info.sample_labels(5) is None
-    coded, labels = info.grid_inputs(z, 2)
+    coded, labels = info.grid_inputs(z, rows)
     assert labels is None and info.codes(coded).tolist() == [0, 0, 1, 1, 2, 2]
+    assert info.drawn_as(coded).tolist() == [0, 0, 1, 1, 2, 2]
+    assert grid_layout(info, 5)[0].tolist() == [0, 0, 1, 1, 2]  # not a multiple of 3: equal blocks
     assert gan.sampling_protocol == "live generator" and tiny_gan(ema_decay=0.9).sampling_protocol == "EMA generator"
 
 

@@ -10,7 +10,7 @@ from torchvision.utils import make_grid
 
 from gan_lightning._io import atomic_write
 from gan_lightning.errors import GANLightningError
-from gan_lightning.sampling import captioned, default_grid_size
+from gan_lightning.sampling import captioned, default_grid_size, grid_layout
 
 
 class SampleGrid(Callback):
@@ -42,12 +42,10 @@ class SampleGrid(Callback):
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         if self.z is None:  # not restored from a checkpoint
-            rows = pl_module.grid_rows  # one class (or InfoGAN code) per row, or none
             num = self.num_samples or default_grid_size(pl_module)
             g = torch.Generator().manual_seed(self.seed)
-            self.z = torch.randn(num, pl_module.latent_dim, generator=g)
-            if rows:
-                self.z, self.labels = pl_module.grid_inputs(self.z, -(-num // rows))
+            rows, _ = grid_layout(pl_module, num, self.nrow)  # one class (or InfoGAN code) per row
+            self.z, self.labels = pl_module.grid_inputs(torch.randn(num, pl_module.latent_dim, generator=g), rows)
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if trainer.current_epoch == 0:
@@ -67,9 +65,8 @@ class SampleGrid(Callback):
         if not trainer.is_global_zero:
             return None
         images = pl_module.sample(len(self.z), labels=self.labels, z=self.z, truncation=self.truncation)
-        rows = pl_module.grid_rows
-        nrow = -(-len(self.z) // rows) if rows else self.nrow
-        grid = make_grid(images.cpu(), nrow=nrow, normalize=True, value_range=(-1, 1), pad_value=1.0)
+        _, columns = grid_layout(pl_module, len(self.z), self.nrow)
+        grid = make_grid(images.cpu(), nrow=columns, normalize=True, value_range=(-1, 1), pad_value=1.0)
         path = Path(log_dir or trainer.default_root_dir) / "samples" / f"epoch_{epoch:03d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         text = f"epoch {epoch}, {pl_module.generator_steps:,} generator steps: {pl_module.sampling_protocol}"

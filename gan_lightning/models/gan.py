@@ -202,15 +202,21 @@ class GAN(LightningModule):
         """Labels drawn as in training (conditional models), None for unconditional ones."""
         return None
 
+    def drawn_as(self, z: Tensor, labels: Optional[Tensor] = None) -> Optional[Tensor]:
+        """The class (or InfoGAN code) each image of noise ``z`` (and ``labels``) is drawn as; None when the model
+        has neither."""
+        return self._generator_labels(z, labels)
+
     @property
     def grid_rows(self) -> int:
         """Rows of a sample grid with one class (or InfoGAN code) per row; 0 when the layout is free."""
         return self.num_classes
 
-    def grid_inputs(self, z: Tensor, per_row: int) -> tuple[Tensor, Optional[Tensor]]:
-        """The noise and labels for ``sample`` that draw row ``r`` of ``per_row`` images from class (or code) ``r``,
-        0 at the top; the last row may be short. Unconditional models return ``z`` unchanged and no labels."""
-        return z, self._grid_row_index(len(z), per_row, z.device) if self.grid_rows else None
+    def grid_inputs(self, z: Tensor, rows: Optional[Tensor]) -> tuple[Tensor, Optional[Tensor]]:
+        """The noise and labels for ``sample`` that draw image ``i`` from class (or InfoGAN code) ``rows[i]``
+        (:func:`gan_lightning.sampling.grid_layout` gives the rows of a grid). Unconditional models, and ``rows``
+        None, return ``z`` unchanged and no labels."""
+        return z, rows.to(z.device) if rows is not None and self.grid_rows else None
 
     @property
     def sampling_protocol(self) -> str:
@@ -227,9 +233,6 @@ class GAN(LightningModule):
             raise GANLightningError(f"{type(self).__name__} is unconditional: use ConditionalGAN to choose which "
                                     "class to draw.")
         return None
-
-    def _grid_row_index(self, count: int, per_row: int, device: torch.device) -> Tensor:
-        return torch.arange(self.grid_rows, device=device).repeat_interleave(per_row)[:count]
 
     # -----------------------------------------------------------------------------------------------------
     # Training

@@ -13,7 +13,7 @@ of the sample grids and the seeded noise of the metrics work as for every GAN.
 """
 
 
-from typing import Any
+from typing import Any, Optional
 
 import torch
 import torch.nn.functional as F
@@ -84,8 +84,8 @@ class InfoGAN(GAN):
     def grid_rows(self) -> int:
         return self.num_codes
 
-    def grid_inputs(self, z: Tensor, per_row: int) -> tuple[Tensor, None]:
-        return self.with_codes(z, self._grid_row_index(len(z), per_row, z.device)), None
+    def grid_inputs(self, z: Tensor, rows: Optional[Tensor]) -> tuple[Tensor, None]:
+        return (z if rows is None else self.with_codes(z, rows.to(z.device))), None
 
     # -----------------------------------------------------------------------------------------------------
     # Hooks of GAN's training step: G draws the code of its noise, D's code head must recover it
