@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Optional
 
@@ -23,8 +24,9 @@ from typing import Any, Optional
 os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
 from jsonargparse import ArgumentError, DefaultHelpFormatter
 from lightning.pytorch import Trainer
-from lightning.pytorch.callbacks import ProgressBar
+from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
+from torch.utils.data import DataLoader
 
 import gan_lightning.networks  # noqa: F401  (makes short class names like MLPGenerator resolvable)
 from gan_lightning._internals import CheckpointSettings, PerSubcommandArguments, worker_error
@@ -46,6 +48,9 @@ from gan_lightning.hub import available, describe, load_weights, model_config
 from gan_lightning.models import GAN
 from gan_lightning.predict import SampleRequests, SampleWriter
 
+# Lightning 2.6 on torch 2.14 warns about its own use of torch's pytree API at every run; nothing a user can change.
+warnings.filterwarnings("ignore", "`isinstance\\(treespec, LeafSpec\\)` is deprecated")
+
 BASE_CONFIG = Path(__file__).resolve().parent / "configs" / "base.yaml"
 DEFAULT_CALLBACKS = {"grid": SampleGrid, "quality": SampleQuality}  # configured under --grid and --quality
 
@@ -60,6 +65,8 @@ MNIST is read from <data.data_dir>/MNIST/raw/ (default: data/) and downloaded th
 Runs go to runs/<recipe>/version_N/ (the first --config file's name): samples/, checkpoints/, metrics.csv.
 Samples from a checkpoint or a shipped generator: gan-lightning predict --ckpt_path CKPT (or --pretrained NAME)
 --samples.num 100 --output.formats [grid,png,npz] (gan-lightning predict --help).
+Score a checkpoint with the --quality metrics, as fit's evaluations do: gan-lightning validate --ckpt_path CKPT
+(or test: the same numbers, printed as test/...).
 Sample quality: --quality.num_samples, --quality.metrics [fid,is,kid,cond_acc]; sample grids: --grid.*.
 Note: trainer.max_steps and trainer.global_step count optimizer steps (n_critic + 1 per batch).
 The progress bar is redrawn every 20 batches unless you add your own (--trainer.callbacks+=TQDMProgressBar)."""
@@ -104,7 +111,9 @@ class GANLightningCLI(CheckpointSettings, PerSubcommandArguments, LightningCLI):
     def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
         args = with_model_of_source(args)
         try:
-            super().parse_arguments(parser, args)
+            with warnings.catch_warnings():  # args built from sys.argv on purpose (the source's model added)
+                warnings.filterwarnings("ignore", "LightningCLI's args parameter is intended")
+                super().parse_arguments(parser, args)
         except ArgumentError as err:
             raise GANLightningError(explain(err, parser, args)) from err
         subcommand = self.config.get("subcommand")
@@ -129,9 +138,12 @@ class GANLightningCLI(CheckpointSettings, PerSubcommandArguments, LightningCLI):
         config = self.config_init.get(str(self.subcommand), self.config_init)
         configured = config.trainer.get("callbacks") or []
         configured = list(configured) if isinstance(configured, list) else [configured]
-        if self.subcommand == "predict":  # samples, written by the SampleWriter: no logs, grids or metrics
+        if self.subcommand != "fit":  # predict, validate, test: print or write results, log or save nothing
             config.trainer["logger"] = False
             self.save_config_callback = None  # nor a config.yaml in the working folder
+            config.trainer["enable_checkpointing"] = False
+            configured = [c for c in configured if not isinstance(c, ModelCheckpoint)]
+        if self.subcommand == "predict":  # samples, written by the SampleWriter: no grids or metrics
             return super().instantiate_trainer(callbacks=[*configured, config["output"]], **kwargs)
         # --grid and --quality, unless the config lists its own SampleGrid or quality callbacks (as configs before
         # them did); a LossProgressBar unless a progress bar is configured or disabled.
@@ -142,6 +154,36 @@ class GANLightningCLI(CheckpointSettings, PerSubcommandArguments, LightningCLI):
         return super().instantiate_trainer(callbacks=[*configured, *defaults, *([LossProgressBar()] if bar else [])],
                                            **kwargs)
 
+    def validate(self, model: GAN, datamodule: Any = None, ckpt_path: Optional[str] = None,
+                 **trainer_kwargs: Any) -> None:
+        """``gan-lightning validate``: score the checkpoint's generator with the ``--quality`` metrics against the
+        data's reference split (as fit's evaluations do) and print them as ``val/...``."""
+        self._score("validate", model, datamodule, ckpt_path, **trainer_kwargs)
+
+    def test(self, model: GAN, datamodule: Any = None, ckpt_path: Optional[str] = None,
+             **trainer_kwargs: Any) -> None:
+        """``gan-lightning test``: as ``validate``, printed as ``test/...``."""
+        self._score("test", model, datamodule, ckpt_path, **trainer_kwargs)
+
+    def _score(self, fn: str, model: GAN, datamodule: Any, ckpt_path: Optional[str], **trainer_kwargs: Any) -> None:
+        if not ckpt_path:
+            raise GANLightningError(f"gan-lightning {fn} scores a trained generator: give --ckpt_path (a checkpoint "
+                                    "of gan-lightning fit).")
+        quality = next((c for c in self.trainer.callbacks if isinstance(c, SampleQuality)), None)
+        if quality is None or quality.requested == []:
+            raise GANLightningError(f"gan-lightning {fn} prints the --quality metrics: give at least one "
+                                    "(--quality.metrics [fid]).")
+        # The generator is scored on samples, not on batches of data: the trainer runs one placeholder batch per
+        # process, and the metrics read the real images from the configured data module.
+        datamodule.prepare_data()
+        datamodule.setup(fn)
+        quality.data = datamodule
+        placeholder = DataLoader(list(range(self.trainer.world_size)), batch_size=1)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", ".*does not have many workers")
+            # Training's callbacks (checkpointing, the metrics' history) have nothing to restore for a score.
+            warnings.filterwarnings("ignore", "Be aware that when using `ckpt_path`, callbacks used to create")
+            getattr(self.trainer, fn)(model, dataloaders=placeholder, ckpt_path=ckpt_path, **trainer_kwargs)
 
     def predict(self, model: GAN, datamodule: Any = None, ckpt_path: Optional[str] = None,
                 **trainer_kwargs: Any) -> None:
@@ -165,22 +207,23 @@ class GANLightningCLI(CheckpointSettings, PerSubcommandArguments, LightningCLI):
 
 
 def with_model_of_source(args: ArgsType) -> ArgsType:
-    """``predict --pretrained NAME``, or ``predict --ckpt_path CKPT`` without a --config or --model: the module
-    configuration of the shipped generator or of the checkpoint added as ``--model``, so that LightningCLI builds
-    the module without a recipe (the weights are loaded before predicting)."""
+    """``predict --pretrained NAME``, or ``predict``/``validate``/``test --ckpt_path CKPT`` without a --config or
+    --model: the module configuration of the shipped generator or of the checkpoint added as ``--model``, so that
+    LightningCLI builds the module without a recipe (the weights are loaded before predicting or scoring)."""
     listed = list(sys.argv[1:] if args is None else args) if not isinstance(args, dict) else None
-    if not listed or "predict" not in listed or any(a.split("=", 1)[0] in ("--model", "--config", "-c")
-                                                    for a in listed):
+    command = next((a for a in listed or [] if a in ("predict", "validate", "test")), None)
+    if command is None or any(a.split("=", 1)[0] in ("--model", "--config", "-c") for a in listed):
         return args
     source = {flag: next((listed[i + 1] for i, a in enumerate(listed[:-1]) if a == flag), None) or next(
         (a.split("=", 1)[1] for a in listed if a.startswith(flag + "=")), None) for flag in ("--pretrained",
                                                                                           "--ckpt_path")}
-    if source["--pretrained"]:
+    if source["--pretrained"] and command == "predict":
         describe(source["--pretrained"])  # an unknown name: one line with the known ones
         model = model_config(source["--pretrained"])
     elif not source["--ckpt_path"] and "--help" not in listed and "-h" not in listed:
-        raise GANLightningError("gan-lightning predict needs --ckpt_path (a checkpoint of gan-lightning fit) or "
-                                f"--pretrained (one of {', '.join(available()) or 'none installed'}).")
+        pretrained = f" or --pretrained (one of {', '.join(available()) or 'none installed'})"
+        raise GANLightningError(f"gan-lightning {command} needs --ckpt_path (a checkpoint of gan-lightning fit)"
+                                f"{pretrained if command == 'predict' else ''}.")
     elif source["--ckpt_path"] and source["--ckpt_path"] != "last":
         params = saved_hyperparameters(source["--ckpt_path"])
         if "_class_path" not in params:
@@ -190,7 +233,7 @@ def with_model_of_source(args: ArgsType) -> ArgsType:
                  "init_args": {key: value for key, value in params.items() if not key.startswith("_")}}
     else:
         return args
-    at = listed.index("predict") + 1
+    at = listed.index(command) + 1
     return [*listed[:at], "--model", json.dumps(model), *listed[at:]]
 
 

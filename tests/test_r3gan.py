@@ -34,6 +34,12 @@ def test_default_widths_halve_from_the_lowest_resolution_to_32():
     assert [b.expand.in_channels for b in blocks] == [128, 128, 64, 64, 32, 32]  # 2 blocks per resolution
 
 
+def test_base_and_max_width_give_one_setting_for_any_image_size():
+    for side, widths in ((32, [64, 64, 32, 16]), (64, [64, 64, 64, 32, 16])):
+        d = R3GANDiscriminator(img_shape=(3, side, side), base_width=16, max_width=64, blocks=1)
+        assert [b.expand.in_channels for b in d.modules() if isinstance(b, ResidualBlock)] == widths[::-1]
+
+
 def test_blocks_are_grouped_inverted_bottlenecks_without_normalization():
     for net in (R3GANGenerator(widths=[64, 32, 32], blocks=[2, 1, 0], expansion=2, group_channels=16),
                 R3GANDiscriminator(widths=[64, 32, 32], blocks=[2, 1, 0], expansion=2, group_channels=16)):
@@ -101,6 +107,7 @@ def test_penalties_differentiate_through_the_networks_twice():
     (lambda: R3GANGenerator(widths=[64, 32]), "3 resolutions \\(7, 14, 28\\).*2 widths"),
     (lambda: R3GANDiscriminator(widths=[48, 24, 12], group_channels=16), "does not split into groups"),
     (lambda: R3GANGenerator(blocks=[1, -1, 1]), "blocks >= 0"),
+    (lambda: R3GANGenerator(base_width=64, max_width=32), "base_width must be >= 1 and at most max_width"),
 ])
 def test_settings_the_networks_cannot_make_are_one_sentence(build, match):
     with pytest.raises(GANLightningError, match=match):

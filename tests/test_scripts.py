@@ -345,7 +345,7 @@ def test_exported_mnist_reads_back_through_the_folder_module_pixel_for_pixel(fak
 
     script("export_images.py")["main"](["--data.data_dir", str(fake_mnist), "--data.download", "false",
                                         "--out", str(tmp_path / "png")])
-    folder = ImageFolderDataModule(tmp_path / "png" / "train", image_size=28, channels=1, labels=True,
+    folder = ImageFolderDataModule(tmp_path / "png" / "train", image_size=28, channels=1, labels=True, val_fraction=0.5,
                                    val_dir=str(tmp_path / "png" / "test"))
     mnist = MNISTDataModule(fake_mnist, download=False)
     images, labels = folder.split("val")
@@ -449,3 +449,48 @@ def test_small_data_trains_each_variant_on_a_subset_and_writes_the_table(mnist_3
     assert "| 画像の枚数 | データ拡張 | FID |" in text and "| 64 | ada |" in text and "old" not in text
     with pytest.raises(SystemExit):
         run["main"](["--variants", "p2", "--data-dir", str(mnist_300)])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# get_twemoji.py
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_get_twemoji_sorts_the_images_by_category_and_refuses_a_changed_archive(tmp_path, monkeypatch, capsys):
+    import io
+    import tarfile
+
+    def member(tar, name, data):
+        info = tarfile.TarInfo(f"package/{name}")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+
+    png = io.BytesIO()
+    Image.new("RGBA", (64, 64), (255, 0, 0, 128)).save(png, format="PNG")
+    emoji = [{"image": "1f600.png", "category": "Smileys & Emotion", "has_img_twitter": True},
+             {"image": "1f44b.png", "category": "People & Body", "has_img_twitter": True,
+              "skin_variations": {"1F3FB": {"image": "1f44b-1f3fb.png", "has_img_twitter": True},
+                                  "1F3FC": {"image": "1f44b-1f3fc.png", "has_img_twitter": False}}},
+             {"image": "1f3fb.png", "category": "Component", "has_img_twitter": True},
+             {"image": "1f9ff.png", "category": "Objects", "has_img_twitter": False}]
+    archive = tmp_path / "emoji.tgz"
+    with tarfile.open(archive, "w:gz") as tar:
+        member(tar, "emoji.json", json.dumps(emoji).encode())
+        for name in ("1f600.png", "1f44b.png", "1f44b-1f3fb.png", "1f3fb.png"):
+            member(tar, f"img/twitter/64/{name}", png.getvalue())
+    get = script("get_twemoji.py")
+    with pytest.raises(SystemExit, match="the archive is not emoji-datasource-twitter 16.0.0"):
+        get["main"](["--archive", str(archive), "--out", str(tmp_path / "refused")])
+    assert not (tmp_path / "refused").exists()
+
+    counts = get["extract"](archive.read_bytes(), tmp_path / "twemoji")
+    assert counts == {"smileys_and_emotion": 1, "people_and_body": 2}
+    assert sorted(p.relative_to(tmp_path / "twemoji").as_posix() for p in (tmp_path / "twemoji").rglob("*.png")) == [
+        "people_and_body/1f44b-1f3fb.png", "people_and_body/1f44b.png", "smileys_and_emotion/1f600.png"]
+    assert "CC-BY 4.0" in (tmp_path / "twemoji" / "ATTRIBUTION.txt").read_text()
+    from gan_lightning.data import ImageFolderDataModule
+
+    data = ImageFolderDataModule(data_dir=str(tmp_path / "twemoji"), image_size=32, channels=3, labels=True,
+                                 val_fraction=0.5, batch_size=2)
+    data.setup("fit")
+    assert data.classes == ["people_and_body", "smileys_and_emotion"]

@@ -95,6 +95,9 @@ class SampleQuality(Callback):
         self._started = time.monotonic()
         self._cost: Optional[float] = None  # seconds of one evaluation: estimated at setup, then measured
         self._trained_since = 0.0  # when the training since the last evaluation began (time.monotonic)
+        # The real images' data module when the trainer has none: `gan-lightning validate` and `test` run the
+        # trainer on one placeholder batch per process and set this to the configured data.
+        self.data: Optional[Any] = None
 
     @property
     def state_key(self) -> str:
@@ -112,7 +115,7 @@ class SampleQuality(Callback):
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         # fast_dev_run is a smoke test of the training loop: a 10k-sample evaluation would dominate it.
-        self._skip = stage != "fit" or bool(trainer.fast_dev_run) or self.requested == []
+        self._skip = stage not in ("fit", "validate", "test") or bool(trainer.fast_dev_run) or self.requested == []
         if self._skip:
             return
         self._backbone = backbone = get_backbone(self.backbone, self.weights_path)
@@ -131,8 +134,8 @@ class SampleQuality(Callback):
                                         f"classifier {backbone.num_classes}: give --quality.backbone a classifier of "
                                         "this data (scripts/train_classifier.py), or leave cond_acc out.")
         n_real = len(self._reference_images(trainer)) if any(m.needs_reference for m in self.metrics) else 0
-        shape = "x".join(map(str, getattr(trainer.datamodule, "img_shape", ()))) or "?"
-        real = f"{dataset_name(trainer.datamodule)} {self._split(trainer)}"
+        shape = "x".join(map(str, getattr(self._data(trainer), "img_shape", ()))) or "?"
+        real = f"{dataset_name(self._data(trainer))} {self._split(trainer)}"
         truncated = f", truncation {self.truncation}" if self.truncation != 1.0 else ""
         self.protocol = f"{self.num_samples} samples" + (f" vs {n_real} {real} images" if n_real else "") + \
             f" at {shape}, {backbone.name} backbone{truncated}"
@@ -144,9 +147,12 @@ class SampleQuality(Callback):
                                real, shape, sampling)
         for logger in trainer.loggers:  # beside the model's hyperparameters (hparams.yaml of the CSV logger)
             logger.log_hyperparams({f"{type(self).__name__}/{k}": v for k, v in self.record.as_dict().items()})
-        self._cost = self.estimated_cost(trainer, pl_module)
         if trainer.is_global_zero:
             print(f"{type(self).__name__}: {', '.join(m.name for m in self.metrics)} of {self.record.line()}")
+        if stage != "fit":
+            return
+        self._cost = self.estimated_cost(trainer, pl_module)
+        if trainer.is_global_zero:
             cadence = (f"every {self.every_n_epochs} epoch(s)" if self.every_n_epochs else
                        "after the epochs that keep evaluating to about a fifth of the time")
             print(f"{type(self).__name__}: one evaluation draws {self.num_samples} samples through the "
@@ -178,6 +184,20 @@ class SampleQuality(Callback):
         pl_module.print(f"{type(self).__name__} ({self.protocol}; {pl_module.sampling_protocol}) "
                         f"epoch={trainer.current_epoch}: {values}")
 
+    def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        if not trainer.sanity_checking and trainer.state.fn == "validate":
+            self._score_once(trainer, pl_module, "val")
+
+    def on_test_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._score_once(trainer, pl_module, "test")
+
+    def _score_once(self, trainer: Trainer, pl_module: LightningModule, prefix: str) -> None:
+        """``gan-lightning validate`` / ``test``: score the loaded generator once; Lightning prints the values."""
+        if self._skip or not self.metrics:
+            return
+        scores = {f"{prefix}/{key.split('/', 1)[1]}": value for key, value in self.evaluate(trainer, pl_module).items()}
+        pl_module.log_dict(scores, sync_dist=True)
+
     def on_fit_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         best = self.best
         if best is None:
@@ -207,7 +227,7 @@ class SampleQuality(Callback):
         """Seconds one evaluation will take, from the backbone's speed on one batch of reference images (generating
         the samples and scoring them cost much less on a CPU)."""
         backbone = self._backbone or get_backbone(self.backbone, self.weights_path)
-        shape = tuple(trainer.datamodule.img_shape)  # what the samples will be; their values do not matter
+        shape = tuple(self._data(trainer).img_shape)  # what the samples will be; their values do not matter
         images = torch.zeros(min(self.batch_size, 64), *shape, dtype=torch.uint8, device=pl_module.device)
         backbone.to(pl_module.device)
         start = time.monotonic()
@@ -222,7 +242,7 @@ class SampleQuality(Callback):
                                        trainer.global_rank, trainer.world_size, self.truncation)
         real = None
         if any(m.needs_reference for m in self.metrics):
-            full = reference_features(backbone, self._reference_images(trainer), dataset_name(trainer.datamodule),
+            full = reference_features(backbone, self._reference_images(trainer), dataset_name(self._data(trainer)),
                                       self._split(trainer), self.cache_dir, self.batch_size)
             real = full.shard(trainer.global_rank, trainer.world_size).to(pl_module.device)
         return {f"val/{key}": value for key, value in score(self.metrics, generated, real, self.settings).items()}
@@ -236,7 +256,7 @@ class SampleQuality(Callback):
         return pick(self.history, key=lambda entry: entry[self.keys[0]])
 
     def _reference_images(self, trainer: Trainer) -> Tensor:
-        datamodule = trainer.datamodule
+        datamodule = self._data(trainer)
         if datamodule is None or not hasattr(datamodule, "split"):
             raise GANLightningError(
                 f"{type(self).__name__} compares with real images from the datamodule's split(name) method: "
@@ -246,7 +266,10 @@ class SampleQuality(Callback):
 
     def _split(self, trainer: Trainer) -> str:
         """The reference split: as configured, else the data module's own (``test``, or ``val`` of a folder)."""
-        return self.reference_split or getattr(trainer.datamodule, "reference_split", "test")
+        return self.reference_split or getattr(self._data(trainer), "reference_split", "test")
+
+    def _data(self, trainer: Trainer) -> Any:
+        return trainer.datamodule if trainer.datamodule is not None else self.data
 
     def state_dict(self) -> dict[str, Any]:
         return {"history": self.history, "protocol": None if self.record is None else self.record.as_dict()}

@@ -13,6 +13,7 @@ counts batches. Train by ``--trainer.max_epochs`` (or ``max_steps = (n_critic + 
 """
 
 import os
+import warnings
 from typing import Any, Literal, Optional
 
 import torch
@@ -40,6 +41,10 @@ from gan_lightning.objective import AdversarialObjective, Augment, Discriminator
 from gan_lightning.objective.augment import AugmentSetting, as_augmentation
 from gan_lightning.objective.penalties import as_penalties
 from gan_lightning.objective.schedules import as_ramp, plain_settings
+
+# fit has no validation loop (SampleQuality evaluates after training epochs): validation_step and test_step are
+# there for `gan-lightning validate` and `test`, so Lightning's note that fit skips the loop asks nothing of a user.
+warnings.filterwarnings("ignore", "You defined a `validation_step` but have no `val_dataloader`")
 
 
 class GAN(LightningModule):
@@ -272,6 +277,13 @@ class GAN(LightningModule):
         with no_reducer_sync(self.trainer.strategy):
             self._train_on_batch(batch, batch_idx)
         broadcast_buffers(self)  # what DDP's forward would do: rank 0's batch-norm and spectral-norm state everywhere
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        """Nothing per batch: ``gan-lightning validate`` scores the generator's samples in the SampleQuality callback
+        (fit has no validation loop: the callback evaluates after training epochs)."""
+
+    def test_step(self, batch: Any, batch_idx: int) -> None:
+        """Nothing per batch: ``gan-lightning test`` scores the generator's samples in the SampleQuality callback."""
 
     def on_train_epoch_end(self) -> None:
         schedulers = self.lr_schedulers()

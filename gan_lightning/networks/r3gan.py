@@ -162,12 +162,16 @@ def resolutions(img_shape: tuple[int, ...], who: str) -> list[int]:
     return sizes
 
 
-def stage_settings(sizes: list[int], widths: Optional[list[int]], blocks: Union[int, list[int]],
-                   who: str) -> tuple[list[int], list[int]]:
-    """Widths and blocks per stage, lowest resolution first; default widths: 32 at the image's side, doubling at
-    each lower resolution, at most 256."""
+def stage_settings(sizes: list[int], widths: Optional[list[int]], blocks: Union[int, list[int]], who: str,
+                   base_width: int = 32, max_width: int = 256) -> tuple[list[int], list[int]]:
+    """Widths and blocks per stage, lowest resolution first; default widths: ``base_width`` at the image's side,
+    doubling at each lower resolution, at most ``max_width``."""
     n = len(sizes)
-    widths = list(widths) if widths is not None else [min(256, 32 * 2 ** (n - 1 - i)) for i in range(n)]
+    if widths is None and not 1 <= base_width <= max_width:
+        raise GANLightningError(f"The {who}'s base_width must be >= 1 and at most max_width, not {base_width} and "
+                                f"{max_width}.")
+    widths = list(widths) if widths is not None else [min(max_width, base_width * 2 ** (n - 1 - i))
+                                                      for i in range(n)]
     blocks = [blocks] * n if isinstance(blocks, int) else list(blocks)
     if len(widths) != n or len(blocks) != n:
         raise GANLightningError(f"The {who} has {n} resolutions ({', '.join(map(str, sizes))}): give widths and "
@@ -190,8 +194,10 @@ class R3GANGenerator(Generator):
         latent_dim: Size of the noise vector z.
         img_shape: Shape (C, S, S) of the generated images, S halving down to 4-7 (8, 16, 28, 32, 64, ..., 256);
             None: MNIST's 1x28x28 (``gan-lightning fit`` sets the data's).
-        widths: Channels of each resolution's blocks, lowest resolution first; None: 32 at the image's side,
-            doubling at each lower resolution, at most 256 (28x28: 128, 64, 32).
+        widths: Channels of each resolution's blocks, lowest resolution first; None: ``base_width`` at the
+            image's side, doubling at each lower resolution, at most ``max_width`` (28x28: 128, 64, 32).
+        base_width: Channels at the image's side when ``widths`` is None (one setting for any image size).
+        max_width: Most channels of a resolution when ``widths`` is None.
         blocks: Residual blocks per resolution: one number for all, or one per resolution (lowest first).
         expansion: How much wider a block's inner layers are than the block (an inverted bottleneck).
         group_channels: Channels per group of the blocks' grouped 3x3 convolution (its cardinality is the inner
@@ -211,6 +217,8 @@ class R3GANGenerator(Generator):
         latent_dim: int = 64,
         img_shape: Optional[tuple[int, int, int]] = None,
         widths: Optional[list[int]] = None,
+        base_width: int = 32,
+        max_width: int = 256,
         blocks: Union[int, list[int]] = 2,
         expansion: int = 2,
         group_channels: int = 16,
@@ -222,7 +230,7 @@ class R3GANGenerator(Generator):
         self.img_shape = image_shape(img_shape)
         self.n_classes = class_count(n_classes, "n_classes")
         self.sizes = resolutions(self.img_shape, "R3GAN generator")
-        widths, blocks = stage_settings(self.sizes, widths, blocks, "R3GAN generator")
+        widths, blocks = stage_settings(self.sizes, widths, blocks, "R3GAN generator", base_width, max_width)
         total = max(1, sum(blocks))
         self.embed = embedding(self.n_classes, latent_dim) if self.n_classes else None
         side = self.sizes[0]
@@ -256,8 +264,10 @@ class R3GANDiscriminator(Discriminator):
     Args:
         img_shape: Shape (C, S, S) of the input images, S halving down to 4-7 (8, 16, 28, 32, 64, ..., 256); None:
             MNIST's 1x28x28 (``gan-lightning fit`` sets the data's).
-        widths: Channels of each resolution's blocks, lowest resolution first (as the generator's); None: 32 at
-            the image's side, doubling at each lower resolution, at most 256.
+        widths: Channels of each resolution's blocks, lowest resolution first (as the generator's); None:
+            ``base_width`` at the image's side, doubling at each lower resolution, at most ``max_width``.
+        base_width: Channels at the image's side when ``widths`` is None.
+        max_width: Most channels of a resolution when ``widths`` is None.
         blocks: Residual blocks per resolution: one number for all, or one per resolution (lowest first).
         expansion: How much wider a block's inner layers are than the block.
         group_channels: Channels per group of the blocks' grouped 3x3 convolution.
@@ -276,6 +286,8 @@ class R3GANDiscriminator(Discriminator):
         self,
         img_shape: Optional[tuple[int, int, int]] = None,
         widths: Optional[list[int]] = None,
+        base_width: int = 32,
+        max_width: int = 256,
         blocks: Union[int, list[int]] = 2,
         expansion: int = 2,
         group_channels: int = 16,
@@ -289,7 +301,7 @@ class R3GANDiscriminator(Discriminator):
         self.n_classes = class_count(n_classes, "n_classes")
         self.aux_classes = aux_classes
         self.sizes = resolutions(self.img_shape, "R3GAN discriminator")
-        widths, blocks = stage_settings(self.sizes, widths, blocks, "R3GAN discriminator")
+        widths, blocks = stage_settings(self.sizes, widths, blocks, "R3GAN discriminator", base_width, max_width)
         total = max(1, sum(blocks))
         self.from_image = conv(self.img_shape[0], widths[-1])
         stages: list[nn.Module] = []
