@@ -39,8 +39,10 @@ from gan_lightning.configuration import (
     explain,
     fill_class_counts,
     name_runs_after_recipe,
+    recipes,
     resume_latest,
     saved_hyperparameters,
+    with_recipe_paths,
 )
 from gan_lightning.data import ImageDataModule
 from gan_lightning.errors import GANLightningError
@@ -56,9 +58,10 @@ DEFAULT_CALLBACKS = {"grid": SampleGrid, "quality": SampleQuality}  # configured
 
 DESCRIPTION = """Train GANs with PyTorch Lightning on MNIST, torchvision datasets or your own images.
 
-Start from a shipped recipe and override any value from the command line:
-  gan-lightning fit --config configs/gan.yaml --data.data_dir data --trainer.max_epochs 10
+Start from a shipped recipe (by name, or a YAML file of your own) and override any value from the command line:
+  gan-lightning fit --config gan --data.data_dir data --trainer.max_epochs 10
   gan-lightning fit --config configs/folder_dcgan.yaml --data.data_dir path/to/images
+Recipes: {recipes}.
 Every recipe builds on gan_lightning/configs/base.yaml (seed, logger, checkpoints); --print_config shows the whole.
 MNIST is read from <data.data_dir>/MNIST/raw/ (default: data/) and downloaded there when missing; other data:
 --data TorchvisionDataModule --data.dataset cifar10, or --data ImageFolderDataModule --data.data_dir DIR.
@@ -110,6 +113,10 @@ class GANLightningCLI(CheckpointSettings, PerSubcommandArguments, LightningCLI):
 
     def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
         args = with_model_of_source(args)
+        if not isinstance(args, dict):  # --config NAME: the shipped recipe of that name
+            listed = list(sys.argv[1:] if args is None else args)
+            with_paths = with_recipe_paths(listed)
+            args = args if with_paths == listed else with_paths
         try:
             with warnings.catch_warnings():  # args built from sys.argv on purpose (the source's model added)
                 warnings.filterwarnings("ignore", "LightningCLI's args parameter is intended")
@@ -247,8 +254,8 @@ def build_cli(args: ArgsType = None, run: bool = True) -> GANLightningCLI:
         subclass_mode_data=True,
         auto_configure_optimizers=False,
         save_config_kwargs={"overwrite": True},
-        parser_kwargs={"description": DESCRIPTION, "formatter_class": _HelpFormatter,
-                       **({name: base for name in SUBCOMMANDS} if run else base)},
+        parser_kwargs={"description": DESCRIPTION.format(recipes=", ".join(recipes())),
+                       "formatter_class": _HelpFormatter, **({name: base for name in SUBCOMMANDS} if run else base)},
         args=args,
         run=run,
     )
