@@ -121,9 +121,10 @@ def test_two_process_ddp_fit_through_the_cli_matches_one_process(fake_mnist, tmp
     assert_ranks_agree(tmp_path / "two" / "weights", world=2)
     one_run, two_run = (tmp_path / d / "runs" / config / "version_0" for d in ("one", "two"))
     assert metric_names(two_run) == metric_names(one_run) >= {"train/d_loss", "train/g_loss", "val/fid"}
-    # rank 0 alone writes grids and checkpoints, each once
+    # rank 0 alone writes grids and checkpoints, each once; epochs this short get the first and the last grid
+    # (base.yaml's grid.min_seconds: 5), decided by rank 0's clock for both processes
     grids = sorted(p.name for p in (two_run / "samples").iterdir())
-    assert grids == ["epoch_000.png", "epoch_001.png", "epoch_002.png"]
+    assert grids == ["epoch_000.png", "epoch_002.png"]
     assert (two_run / "checkpoints" / "last.ckpt").is_file()
 
 
