@@ -30,6 +30,7 @@ from torch.utils.data import DataLoader
 
 import gan_lightning.networks  # noqa: F401  (makes short class names like MLPGenerator resolvable)
 from gan_lightning._internals import CheckpointSettings, PerSubcommandArguments, worker_error
+from gan_lightning._io import atomic_write
 from gan_lightning.callbacks import LossProgressBar, SampleGrid, SampleQuality
 from gan_lightning.configuration import (
     SUBCOMMANDS,
@@ -103,6 +104,10 @@ class GANLightningCLI(CheckpointSettings, PerSubcommandArguments, LightningCLI):
                                   apply_on="instantiate")
 
     def add_subcommand_arguments(self, parser: LightningArgumentParser, subcommand: str) -> None:
+        if subcommand in ("validate", "test"):
+            parser.add_argument("--json", type=Optional[str], default=None,
+                                help="also write the scores, the checkpoint and the metrics' protocol to this JSON "
+                                     "file")
         if subcommand != "predict":
             return
         parser.add_class_arguments(SampleRequests, "samples", fail_untyped=False)
@@ -190,7 +195,17 @@ class GANLightningCLI(CheckpointSettings, PerSubcommandArguments, LightningCLI):
             warnings.filterwarnings("ignore", ".*does not have many workers")
             # Training's callbacks (checkpointing, the metrics' history) have nothing to restore for a score.
             warnings.filterwarnings("ignore", "Be aware that when using `ckpt_path`, callbacks used to create")
-            getattr(self.trainer, fn)(model, dataloaders=placeholder, ckpt_path=ckpt_path, **trainer_kwargs)
+            results = getattr(self.trainer, fn)(model, dataloaders=placeholder, ckpt_path=ckpt_path, **trainer_kwargs)
+        path = self.config_init[fn].get("json")
+        if path and self.trainer.is_global_zero:
+            scores = {"checkpoint": str(ckpt_path), "scores": results[0] if results else {},
+                      "protocol": quality.record.as_dict()}
+            try:
+                with atomic_write(path) as tmp:
+                    tmp.write_text(json.dumps(scores, indent=2) + "\n")
+            except OSError as err:
+                raise GANLightningError(f"--json {path}: cannot write it ({err.strerror}).") from None
+            print(f"wrote {path}")
 
     def predict(self, model: GAN, datamodule: Any = None, ckpt_path: Optional[str] = None,
                 **trainer_kwargs: Any) -> None:
