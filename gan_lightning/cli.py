@@ -150,7 +150,7 @@ class GANLightningCLI(CheckpointSettings, PerSubcommandArguments, LightningCLI):
         config = self.config_init.get(str(self.subcommand), self.config_init)
         configured = config.trainer.get("callbacks") or []
         configured = list(configured) if isinstance(configured, list) else [configured]
-        if self.subcommand != "fit":  # predict, validate, test: print or write results, log or save nothing
+        if self.subcommand in ("predict", "validate", "test"):  # print or write results, log or save nothing
             config.trainer["logger"] = False
             self.save_config_callback = None  # nor a config.yaml in the working folder
             config.trainer["enable_checkpointing"] = False
