@@ -30,6 +30,7 @@ from torch.utils.data import DataLoader
 
 import gan_lightning.networks  # noqa: F401  (makes short class names like MLPGenerator resolvable)
 from gan_lightning._internals import CheckpointSettings, PerSubcommandArguments, worker_error
+from gan_lightning._io import atomic_write
 from gan_lightning.callbacks import LossProgressBar, SampleGrid, SampleQuality
 from gan_lightning.configuration import (
     SUBCOMMANDS,
@@ -39,8 +40,10 @@ from gan_lightning.configuration import (
     explain,
     fill_class_counts,
     name_runs_after_recipe,
+    recipes,
     resume_latest,
     saved_hyperparameters,
+    with_recipe_paths,
 )
 from gan_lightning.data import ImageDataModule
 from gan_lightning.errors import GANLightningError
@@ -56,9 +59,10 @@ DEFAULT_CALLBACKS = {"grid": SampleGrid, "quality": SampleQuality}  # configured
 
 DESCRIPTION = """Train GANs with PyTorch Lightning on MNIST, torchvision datasets or your own images.
 
-Start from a shipped recipe and override any value from the command line:
-  gan-lightning fit --config configs/gan.yaml --data.data_dir data --trainer.max_epochs 10
+Start from a shipped recipe (by name, or a YAML file of your own) and override any value from the command line:
+  gan-lightning fit --config gan --data.data_dir data --trainer.max_epochs 10
   gan-lightning fit --config configs/folder_dcgan.yaml --data.data_dir path/to/images
+Recipes: {recipes}.
 Every recipe builds on gan_lightning/configs/base.yaml (seed, logger, checkpoints); --print_config shows the whole.
 MNIST is read from <data.data_dir>/MNIST/raw/ (default: data/) and downloaded there when missing; other data:
 --data TorchvisionDataModule --data.dataset cifar10, or --data ImageFolderDataModule --data.data_dir DIR.
@@ -100,6 +104,10 @@ class GANLightningCLI(CheckpointSettings, PerSubcommandArguments, LightningCLI):
                                   apply_on="instantiate")
 
     def add_subcommand_arguments(self, parser: LightningArgumentParser, subcommand: str) -> None:
+        if subcommand in ("validate", "test"):
+            parser.add_argument("--json", type=Optional[str], default=None,
+                                help="also write the scores, the checkpoint and the metrics' protocol to this JSON "
+                                     "file")
         if subcommand != "predict":
             return
         parser.add_class_arguments(SampleRequests, "samples", fail_untyped=False)
@@ -110,6 +118,10 @@ class GANLightningCLI(CheckpointSettings, PerSubcommandArguments, LightningCLI):
 
     def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
         args = with_model_of_source(args)
+        if not isinstance(args, dict):  # --config NAME: the shipped recipe of that name
+            listed = list(sys.argv[1:] if args is None else args)
+            with_paths = with_recipe_paths(listed)
+            args = args if with_paths == listed else with_paths
         try:
             with warnings.catch_warnings():  # args built from sys.argv on purpose (the source's model added)
                 warnings.filterwarnings("ignore", "LightningCLI's args parameter is intended")
@@ -138,7 +150,7 @@ class GANLightningCLI(CheckpointSettings, PerSubcommandArguments, LightningCLI):
         config = self.config_init.get(str(self.subcommand), self.config_init)
         configured = config.trainer.get("callbacks") or []
         configured = list(configured) if isinstance(configured, list) else [configured]
-        if self.subcommand != "fit":  # predict, validate, test: print or write results, log or save nothing
+        if self.subcommand in ("predict", "validate", "test"):  # print or write results, log or save nothing
             config.trainer["logger"] = False
             self.save_config_callback = None  # nor a config.yaml in the working folder
             config.trainer["enable_checkpointing"] = False
@@ -183,7 +195,17 @@ class GANLightningCLI(CheckpointSettings, PerSubcommandArguments, LightningCLI):
             warnings.filterwarnings("ignore", ".*does not have many workers")
             # Training's callbacks (checkpointing, the metrics' history) have nothing to restore for a score.
             warnings.filterwarnings("ignore", "Be aware that when using `ckpt_path`, callbacks used to create")
-            getattr(self.trainer, fn)(model, dataloaders=placeholder, ckpt_path=ckpt_path, **trainer_kwargs)
+            results = getattr(self.trainer, fn)(model, dataloaders=placeholder, ckpt_path=ckpt_path, **trainer_kwargs)
+        path = self.config_init[fn].get("json")
+        if path and self.trainer.is_global_zero:
+            scores = {"checkpoint": str(ckpt_path), "scores": results[0] if results else {},
+                      "protocol": quality.record.as_dict()}
+            try:
+                with atomic_write(path) as tmp:
+                    tmp.write_text(json.dumps(scores, indent=2) + "\n")
+            except OSError as err:
+                raise GANLightningError(f"--json {path}: cannot write it ({err.strerror}).") from None
+            print(f"wrote {path}")
 
     def predict(self, model: GAN, datamodule: Any = None, ckpt_path: Optional[str] = None,
                 **trainer_kwargs: Any) -> None:
@@ -247,8 +269,8 @@ def build_cli(args: ArgsType = None, run: bool = True) -> GANLightningCLI:
         subclass_mode_data=True,
         auto_configure_optimizers=False,
         save_config_kwargs={"overwrite": True},
-        parser_kwargs={"description": DESCRIPTION, "formatter_class": _HelpFormatter,
-                       **({name: base for name in SUBCOMMANDS} if run else base)},
+        parser_kwargs={"description": DESCRIPTION.format(recipes=", ".join(recipes())),
+                       "formatter_class": _HelpFormatter, **({name: base for name in SUBCOMMANDS} if run else base)},
         args=args,
         run=run,
     )

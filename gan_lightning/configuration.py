@@ -122,6 +122,39 @@ def check_image_shape(config: Namespace, datamodule) -> None:
                 "leave img_shape out of the configuration (or change the data's image size).")
 
 
+RECIPES = Path(__file__).resolve().parent / "recipes"  # the shipped recipes (configs/ in a clone links here)
+
+
+def recipes() -> list[str]:
+    """The names of the shipped recipes, which ``--config NAME`` accepts instead of a path."""
+    return sorted(path.stem for path in RECIPES.glob("*.yaml"))
+
+
+def recipe_path(config: str) -> str:
+    """``--config``'s value as a file: a path that exists is kept; otherwise the shipped recipe of that name
+    (``fast_cdcgan``, ``fast_cdcgan.yaml`` or ``presets/debug``), so that recipes work without a clone."""
+    if Path(config).exists() or config.startswith(("{", "[")) or "\n" in config:  # a file, or inline YAML
+        return config
+    name = config.removeprefix("configs/").removesuffix(".yaml")
+    shipped = RECIPES / f"{name}.yaml"
+    if shipped.is_file():
+        return str(shipped)
+    near = difflib.get_close_matches(name, recipes(), n=1, cutoff=0.6)
+    hint = f"did you mean {near[0]}?" if near else f"the recipes are {', '.join(recipes())}."
+    raise GANLightningError(f"--config {config}: no such file, and no shipped recipe of that name: {hint}")
+
+
+def with_recipe_paths(args: list[str]) -> list[str]:
+    """``args`` with each ``--config``/``-c`` value that names a shipped recipe replaced by its file."""
+    out = list(args)
+    for i, arg in enumerate(out):
+        if arg in ("--config", "-c") and i + 1 < len(out):
+            out[i + 1] = recipe_path(out[i + 1])
+        elif arg.startswith("--config="):
+            out[i] = "--config=" + recipe_path(arg.split("=", 1)[1])
+    return out
+
+
 def _logger_init_args(config) -> Optional[Namespace]:
     logger = config.trainer.get("logger")
     return logger.get("init_args") if hasattr(logger, "get") and logger.get("init_args") else None

@@ -18,6 +18,7 @@ import argparse
 import base64
 import io
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -63,11 +64,24 @@ def merged_streams(outputs: list) -> list:
     return merged
 
 
+def without_seed_lines(outputs: list) -> list:
+    """The outputs without Lightning's "Seed set to N" lines (a log line of every run, which otherwise splits a cell
+    that trains several models into many outputs); an output left empty is dropped."""
+    kept = []
+    for output in outputs:
+        if output.output_type == "stream" and output.name == "stderr":
+            output.text = re.sub(r"(?m)^Seed set to \d+\n", "", output.text)
+            if not output.text:
+                continue
+        kept.append(output)
+    return kept
+
+
 def lighten(notebook) -> None:
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
-        cell.outputs = merged_streams(cell.outputs)
+        cell.outputs = merged_streams(without_seed_lines(cell.outputs))
         for output in cell.outputs:
             if output.output_type == "stream":
                 output.text = last_state(output.text)

@@ -293,3 +293,21 @@ def test_quality_metrics_empty_trains_without_scoring(fake_mnist, tmp_path, caps
     assert "SampleQuality" not in capsys.readouterr().out
     header = (tmp_path / "gan" / "version_0" / "metrics.csv").read_text().splitlines()[0]
     assert "train/d_loss" in header and "val/" not in header
+
+
+def test_short_epochs_get_a_grid_every_min_seconds_and_at_the_end(fake_mnist, tmp_path, monkeypatch):
+    from helpers import quiet_trainer, tiny_gan
+
+    import gan_lightning.callbacks.sample_grid as sample_grid
+    from gan_lightning import MNISTDataModule, SampleGrid
+    from gan_lightning.errors import GANLightningError
+
+    clock = iter(range(0, 10_000, 2))  # every reading of the clock is 2 s later: epochs of about 2 s
+    monkeypatch.setattr(sample_grid.time, "monotonic", lambda: next(clock))
+    grid = SampleGrid(num_samples=8, min_seconds=5)
+    quiet_trainer(max_epochs=7, limit_train_batches=1, default_root_dir=tmp_path, callbacks=[grid]).fit(
+        tiny_gan(), MNISTDataModule(fake_mnist, batch_size=8, download=False))
+    written = sorted(int(p.stem.split("_")[1]) for p in (tmp_path / "samples").glob("*.png"))
+    assert written == [0, 3, 6, 7]  # 0 at the start; 6 s after it at the end of epoch 3, again at 6; 7: the last
+    with pytest.raises(GANLightningError, match="min_seconds=-1 must be at least 0"):
+        SampleGrid(min_seconds=-1)

@@ -350,3 +350,22 @@ def test_a_logger_whose_package_is_missing_says_what_to_install(fake_mnist, caps
     line = error_line(capsys, fit_args(fake_mnist, "--trainer.logger", "TensorBoardLogger",
                                        "--trainer.fast_dev_run", "1"))
     assert 'TensorBoardLogger needs the tensorboard package: pip install "gan-lightning[tensorboard]"' in line
+
+
+def test_a_recipe_name_finds_the_shipped_recipe_from_any_folder(fake_mnist, tmp_path, monkeypatch, capsys):
+    from gan_lightning.configuration import RECIPES, recipes
+
+    monkeypatch.chdir(tmp_path)  # no configs/ here: the recipes come with the package
+    assert (ROOT / "configs").resolve() == RECIPES and recipes() == sorted(p.stem for p in CONFIGS)
+    for config in ("cgan", "cgan.yaml", "configs/cgan.yaml"):
+        cli = build_cli(fit_args(fake_mnist, "--trainer.fast_dev_run", "1", config=config))
+        assert type(cli.model).__name__ == "ConditionalGAN"
+    cli = build_cli(fit_args(fake_mnist, "--config", "presets/debug", "--trainer.fast_dev_run", "1", config="gan"))
+    assert cli.config.fit.trainer.log_every_n_steps == yaml.safe_load((RECIPES / "presets" / "debug.yaml").read_text(
+    ))["trainer"]["log_every_n_steps"]
+    assert error_line(capsys, fit_args(fake_mnist, config="fast_cdgan")) == (
+        "gan-lightning: error: --config fast_cdgan: no such file, and no shipped recipe of that name: did you mean "
+        "fast_cdcgan?")
+    assert "Recipes: cdcgan, cgan, cr3gan," in subprocess.run(
+        [sys.executable, "-c", "from gan_lightning.cli import main; main(['--help'])"], capture_output=True,
+        text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout

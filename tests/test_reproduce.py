@@ -101,15 +101,16 @@ def test_reproduce_trains_scores_and_writes_the_table(reproduce, tmp_path, capsy
 def test_reproduce_ships_the_first_seeds_generator_and_says_so_in_the_table(reproduce, tmp_path, capsys):
     from gan_lightning.hub import describe, pretrained
 
-    run, functions, readme = reproduce
+    run, functions, (pages, _) = reproduce
     rows = run("--ship", "gan", "--ship-dir", str(tmp_path / "shipped"))
     info = describe("gan", tmp_path / "shipped")
     assert info["results_row"]["seed"] == 1 and info["results_row"]["fid"] == rows[0]["fid"]
     assert info["weights"]["dtype"] in ("float16", "float32") and set(info["scores"]) >= {"fid", "is"}
     assert pretrained("gan", directory=tmp_path / "shipped").sample(2).shape == (2, 1, 28, 28)
     size = (tmp_path / "shipped" / "gan.safetensors").stat().st_size / 1e6
-    assert f'| `pretrained("gan")`: seed 1, FID {info["scores"]["fid"]:.3f}, {size:.2f} MB |' in readme.read_text()
-    assert "shipped as |" in readme.read_text()
+    page = pages[0].read_text()  # the English results table
+    assert f'| `pretrained("gan")`: seed 1, FID {info["scores"]["fid"]:.3f}, {size:.2f} MB |' in page
+    assert "shipped as |" in page
     assert "shipped gan (seed 1) as" in capsys.readouterr().out
 
 

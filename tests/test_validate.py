@@ -1,6 +1,7 @@
 """``gan-lightning validate`` and ``test``: Lightning's own subcommands score a checkpoint's generator with the
 ``--quality`` metrics, the same numbers as fit's evaluation and scripts/evaluate.py."""
 
+import json
 import re
 
 import pytest
@@ -38,13 +39,17 @@ def test_validate_and_test_print_the_numbers_of_fit_and_evaluate(command, condit
     monkeypatch.chdir(tmp_path)
     capsys.readouterr()
     main([command, "--ckpt_path", str(checkpoint), "--data.data_dir", str(mnist_300), "--data.download", "false",
-          "--quality.num_samples", "200", "--quality.metrics", "[fid,cond_acc]"])
+          "--quality.num_samples", "200", "--quality.metrics", "[fid,cond_acc]", "--json", "scores.json"])
     out = capsys.readouterr().out
     prefix = {"validate": "val", "test": "test"}[command]
     fid, cond_acc = printed(out, f"{prefix}/fid"), printed(out, f"{prefix}/cond_acc")
     assert fid == pytest.approx(scored_in_fit["val/fid"], rel=1e-4)
     assert cond_acc == pytest.approx(scored_in_fit["val/cond_acc"], abs=1e-4)
-    assert list(tmp_path.iterdir()) == []  # no logs, config.yaml or checkpoints written by a score
+    written = json.loads((tmp_path / "scores.json").read_text())
+    assert written["scores"][f"{prefix}/fid"] == pytest.approx(fid, rel=1e-6)
+    assert written["checkpoint"] == str(checkpoint) and written["protocol"]["num_generated"] == 200
+    assert "vs 300 mnist test images" in out  # the protocol line
+    assert [p.name for p in tmp_path.iterdir()] == ["scores.json"]  # no logs, config.yaml or checkpoints
 
     script("evaluate.py")["main"]([str(checkpoint), "--data-dir", str(mnist_300), "--num-samples", "200",
                                    "--metrics", "fid", "cond_acc"])

@@ -1,5 +1,6 @@
 """Save a PNG grid of samples from fixed noise after every epoch, to watch digits appear."""
 
+import time
 from pathlib import Path
 from typing import Any, Optional
 
@@ -26,17 +27,23 @@ class SampleGrid(Callback):
             conditional models, a multiple of the number of classes is best.
         nrow: Images per row; conditional models use one row per class instead, InfoGAN one per code.
         every_n_epochs: Save a grid every this many epochs.
+        min_seconds: Skip an epoch's grid when less than this many seconds passed since the last one (the grid of
+            the last epoch is always written): on a few hundred images, where an epoch lasts a fraction of a
+            second, grids then follow time instead of writing one PNG per epoch. 0: every ``every_n_epochs``.
         seed: Seed of the fixed noise.
         truncation: Truncation psi of the grid's samples (``GAN.sample``); 1 draws the noise as it is.
     """
 
     def __init__(self, num_samples: Optional[int] = None, nrow: int = 8, every_n_epochs: int = 1,
-                 seed: int = 1234, truncation: float = 1.0) -> None:
+                 min_seconds: float = 0.0, seed: int = 1234, truncation: float = 1.0) -> None:
         if (num_samples is not None and num_samples < 1) or nrow < 1 or every_n_epochs < 1:
             raise GANLightningError(f"SampleGrid: num_samples={num_samples}, nrow={nrow} and every_n_epochs="
                                     f"{every_n_epochs} must be at least 1.")
+        if min_seconds < 0:
+            raise GANLightningError(f"SampleGrid: min_seconds={min_seconds} must be at least 0.")
         self.num_samples, self.nrow, self.every_n_epochs, self.seed = num_samples, nrow, every_n_epochs, seed
-        self.truncation = truncation
+        self.min_seconds, self.truncation = min_seconds, truncation
+        self._saved_at = 0.0  # time.monotonic() of the last grid
         self.z: Optional[Tensor] = None
         self.labels: Optional[Tensor] = None
 
@@ -53,14 +60,21 @@ class SampleGrid(Callback):
 
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         epoch = trainer.current_epoch + 1
-        if epoch % self.every_n_epochs == 0:
-            self.save(trainer, pl_module, epoch)
+        if epoch % self.every_n_epochs != 0:
+            return
+        if self.min_seconds > 0:  # rank 0's clock decides for every process
+            last = trainer.max_epochs is not None and 0 < trainer.max_epochs <= epoch
+            due = last or trainer.should_stop or time.monotonic() - self._saved_at >= self.min_seconds
+            if not trainer.strategy.broadcast(bool(due), src=0):
+                return
+        self.save(trainer, pl_module, epoch)
 
     def save(self, trainer: Trainer, pl_module: LightningModule, epoch: int) -> Optional[Path]:
         """Sample the fixed noise and write the grid; returns its path on rank 0. Nothing under ``fast_dev_run``, a
         smoke test that writes no logs (the grids would land in ``./samples/``, where ``predict`` writes)."""
         if trainer.fast_dev_run:
             return None
+        self._saved_at = time.monotonic()
         log_dir = trainer.log_dir  # a collective under DDP: every rank must ask
         if not trainer.is_global_zero:
             return None

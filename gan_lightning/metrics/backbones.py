@@ -148,7 +148,8 @@ class InceptionBackbone(Backbone):
             hub = Path(torch.hub.get_dir()) / "checkpoints" / URL_INCEPTION_V3.rsplit("/", 1)[1]
             raise GANLightningError(
                 f"The Inception weights are not in {hub} and could not be downloaded ({type(err).__name__}): "
-                f"download {URL_INCEPTION_V3} elsewhere and copy it there or pass its path as weights_path."
+                f"download {URL_INCEPTION_V3} elsewhere and copy it there or pass its path as weights_path "
+                "(--quality.weights_path for gan-lightning fit)."
             ) from err
         self.eval()
 

@@ -10,6 +10,7 @@ from torch import Tensor, nn
 from torch.nn.utils import parametrizations, parametrize
 
 from gan_lightning.errors import GANLightningError
+from gan_lightning.networks._checks import class_count, image_shape
 
 Conditioning = Literal["concat", "projection"]
 CONDITIONINGS = ("concat", "projection")
@@ -25,6 +26,20 @@ def check_conditioning(conditioning: str) -> None:
 def check_aux_classes(aux_classes: int) -> None:
     if aux_classes == 1 or aux_classes < 0:
         raise GANLightningError(f"aux_classes={aux_classes}: a class head needs at least 2 classes (0 for none).")
+
+
+def discriminator_conditioning(module: nn.Module, img_shape: Optional[tuple[int, int, int]], n_classes: Optional[int],
+                               conditioning: str, aux_classes: Optional[int]) -> int:
+    """Check a discriminator's conditioning and class head and set them on ``module`` (``img_shape``,
+    ``n_classes``, ``conditioning``, ``aux_classes``); returns how many one-hot label inputs its first layer takes
+    (the classes with ``concat``, else 0)."""
+    check_conditioning(conditioning)
+    module.aux_classes = class_count(aux_classes, "aux_classes")
+    check_aux_classes(module.aux_classes)
+    module.img_shape = image_shape(img_shape)
+    module.n_classes = class_count(n_classes, "n_classes")
+    module.conditioning = conditioning
+    return module.n_classes if conditioning == "concat" else 0
 
 
 def with_aux(logits: Tensor, features: Tensor, classifier: Optional[nn.Module]) -> tuple[Tensor, Optional[Tensor]]:

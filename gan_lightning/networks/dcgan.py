@@ -31,8 +31,7 @@ from gan_lightning.networks._checks import check_images, check_labels, check_lat
 from gan_lightning.networks._layers import (
     Conditioning,
     add_spectral_norm,
-    check_aux_classes,
-    check_conditioning,
+    discriminator_conditioning,
     with_aux,
 )
 from gan_lightning.networks.base import Discriminator, Generator
@@ -177,13 +176,7 @@ class DCGANDiscriminator(Discriminator):
         aux_classes: Optional[int] = 0,
     ) -> None:
         super().__init__()
-        check_conditioning(conditioning)
-        aux_classes = class_count(aux_classes, "aux_classes")
-        check_aux_classes(aux_classes)
-        self.img_shape = image_shape(img_shape)
-        self.n_classes = class_count(n_classes, "n_classes")
-        self.conditioning = conditioning
-        self._label_maps = n_classes if conditioning == "concat" else 0
+        self._label_maps = discriminator_conditioning(self, img_shape, n_classes, conditioning, aux_classes)
         steps, side = _layout(self.img_shape)
         widths = _widths(base_channels, steps)
         layers: list[nn.Module] = []
@@ -193,10 +186,9 @@ class DCGANDiscriminator(Discriminator):
         self.features = nn.Sequential(*layers, nn.Flatten())
         feature_dim = widths[-1] * side * side
         self.head = nn.Linear(feature_dim, 1)
-        use_embed = n_classes > 0 and conditioning == "projection"
-        self.embed = nn.Embedding(n_classes, feature_dim) if use_embed else None
-        self.aux_classes = aux_classes
-        self.classifier = nn.Linear(feature_dim, aux_classes) if aux_classes else None
+        use_embed = self.n_classes > 0 and conditioning == "projection"
+        self.embed = nn.Embedding(self.n_classes, feature_dim) if use_embed else None
+        self.classifier = nn.Linear(feature_dim, self.aux_classes) if self.aux_classes else None
         self.apply(dcgan_init)
         if spectral_norm:
             add_spectral_norm(self)

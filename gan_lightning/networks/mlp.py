@@ -17,8 +17,7 @@ from gan_lightning.networks._checks import check_images, check_labels, check_lat
 from gan_lightning.networks._layers import (
     Conditioning,
     add_spectral_norm,
-    check_aux_classes,
-    check_conditioning,
+    discriminator_conditioning,
     with_aux,
 )
 from gan_lightning.networks.base import Discriminator, Generator
@@ -104,21 +103,14 @@ class MLPDiscriminator(Discriminator):
         aux_classes: Optional[int] = 0,
     ) -> None:
         super().__init__()
-        check_conditioning(conditioning)
-        aux_classes = class_count(aux_classes, "aux_classes")
-        check_aux_classes(aux_classes)
-        self.img_shape = image_shape(img_shape)
-        self.n_classes = class_count(n_classes, "n_classes")
-        self.conditioning = conditioning
-        self._concat_labels = n_classes if conditioning == "concat" else 0
+        self._concat_labels = discriminator_conditioning(self, img_shape, n_classes, conditioning, aux_classes)
         dims = [math.prod(self.img_shape) + self._concat_labels, *hidden_dims]
         self.net = nn.Sequential(*_mlp(dims), nn.Linear(dims[-1], 1))
         self.embed = None
-        if n_classes > 0 and conditioning == "projection":
-            self.embed = nn.Embedding(n_classes, dims[-1])
+        if self.n_classes > 0 and conditioning == "projection":
+            self.embed = nn.Embedding(self.n_classes, dims[-1])
             nn.init.xavier_uniform_(self.embed.weight)  # as in Miyato and Koyama's code; N(0, 1) is far too large
-        self.aux_classes = aux_classes
-        self.classifier = nn.Linear(dims[-1], aux_classes) if aux_classes else None
+        self.classifier = nn.Linear(dims[-1], self.aux_classes) if self.aux_classes else None
         if spectral_norm:
             add_spectral_norm(self)
 
