@@ -120,7 +120,7 @@ def test_help_documents_every_flag(capsys):
         return capsys.readouterr().out
 
     out = help_of("--help")
-    assert "\n  gan-lightning fit --config configs/gan.yaml" in out  # the example on its own line
+    assert "\n  gan-lightning fit --config gan --data.data_dir data" in out  # the example on its own line
     assert "--data.data_dir data" in out and "(default: data/) and downloaded there when missing" in out
     fit = help_of("fit", "--help")
     assert "--quality.num_samples" in fit and "--grid.num_samples" in fit and "../" not in fit
