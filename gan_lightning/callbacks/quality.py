@@ -15,6 +15,7 @@ import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 from torch import Tensor
 
+from gan_lightning.callbacks._epochs import is_last_epoch
 from gan_lightning.errors import GANLightningError
 from gan_lightning.metrics.backbones import Backbone, check_backbone, get_backbone
 from gan_lightning.metrics.features import dataset_name, generated_features, reference_features
@@ -219,7 +220,7 @@ class SampleQuality(Callback):
         epoch = trainer.current_epoch + 1
         if self.every_n_epochs is not None:
             return epoch % self.every_n_epochs == 0
-        last = trainer.max_epochs is not None and trainer.max_epochs > 0 and epoch >= trainer.max_epochs
+        last = is_last_epoch(trainer, epoch)
         trained = time.monotonic() - self._trained_since
         return bool(trainer.strategy.broadcast(last or trained >= 4 * (self._cost or 0.0), src=0))
 

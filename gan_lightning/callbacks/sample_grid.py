@@ -10,6 +10,7 @@ from torch import Tensor
 from torchvision.utils import make_grid
 
 from gan_lightning._io import atomic_write
+from gan_lightning.callbacks._epochs import is_last_epoch
 from gan_lightning.errors import GANLightningError
 from gan_lightning.sampling import captioned, default_grid_size, grid_layout
 
@@ -63,8 +64,8 @@ class SampleGrid(Callback):
         if epoch % self.every_n_epochs != 0:
             return
         if self.min_seconds > 0:  # rank 0's clock decides for every process
-            last = trainer.max_epochs is not None and 0 < trainer.max_epochs <= epoch
-            due = last or trainer.should_stop or time.monotonic() - self._saved_at >= self.min_seconds
+            waited = time.monotonic() - self._saved_at >= self.min_seconds
+            due = is_last_epoch(trainer, epoch) or trainer.should_stop or waited
             if not trainer.strategy.broadcast(bool(due), src=0):
                 return
         self.save(trainer, pl_module, epoch)
