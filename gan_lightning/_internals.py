@@ -86,16 +86,6 @@ def option_flags(parser, subcommand: Optional[str] = None) -> list[str]:
     return [flag for a in target._actions for flag in a.option_strings if flag.startswith("--")]
 
 
-def worker_error(message: str) -> str:
-    """The original message of an exception a DataLoader worker raised: torch re-raises it in the main process
-    with the worker's traceback folded into the message (``Caught X in DataLoader worker process 0.
-    Original Traceback ... X: <message>``); other messages come back unchanged."""
-    if not (message.startswith("Caught ") and "Original Traceback" in message):
-        return message
-    last = message.strip().splitlines()[-1]
-    return last.split(": ", 1)[1] if ": " in last else last
-
-
 def build_module(cls: type, hyper_parameters: dict):
     """The LightningModule ``cls`` built from hyperparameters as LightningCLI saves them in checkpoints (networks
     as class paths and init args), the way ``load_from_checkpoint`` builds it: by Lightning's instantiator

@@ -29,7 +29,7 @@ from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCL
 from torch.utils.data import DataLoader
 
 import gan_lightning.networks  # noqa: F401  (makes short class names like MLPGenerator resolvable)
-from gan_lightning._internals import CheckpointSettings, PerSubcommandArguments, worker_error
+from gan_lightning._internals import CheckpointSettings, PerSubcommandArguments
 from gan_lightning._io import atomic_write
 from gan_lightning.callbacks import LossProgressBar, SampleGrid, SampleQuality
 from gan_lightning.configuration import (
@@ -46,7 +46,7 @@ from gan_lightning.configuration import (
     with_recipe_paths,
 )
 from gan_lightning.data import ImageDataModule
-from gan_lightning.errors import GANLightningError
+from gan_lightning.errors import GANLightningError, one_line_errors
 from gan_lightning.hub import available, describe, load_weights, model_config
 from gan_lightning.models import GAN
 from gan_lightning.predict import SampleRequests, SampleWriter
@@ -78,6 +78,25 @@ The progress bar is redrawn every 20 batches unless you add your own (--trainer.
 
 class _HelpFormatter(DefaultHelpFormatter, argparse.RawDescriptionHelpFormatter):
     """jsonargparse's help, keeping the line breaks of the description."""
+
+
+def data_parser(prog: str, description: str, data_help: str) -> LightningArgumentParser:
+    """The parser of a script over a data module: ``--data`` as ``gan-lightning fit`` takes it (a class path and its
+    ``--data.*`` settings; MNIST in data/ by default), help laid out as the CLI's; add the script's own options."""
+    parser = LightningArgumentParser(prog=prog, description=description, exit_on_error=False,
+                                     formatter_class=_HelpFormatter)
+    parser.add_subclass_arguments(ImageDataModule, "data", default={"class_path": "gan_lightning.data.MNISTDataModule"},
+                                  help=data_help)
+    return parser
+
+
+def parse_data_args(parser: LightningArgumentParser, argv: Optional[list[str]] = None) -> argparse.Namespace:
+    """Parse ``argv`` with a :func:`data_parser` and build the data module (``args.data``); a mistyped option is a
+    GANLightningError of one line."""
+    try:
+        return parser.instantiate_classes(parser.parse_args(argv))
+    except ArgumentError as err:
+        raise GANLightningError(str(err).strip().splitlines()[-1]) from None
 
 
 class GANLightningCLI(CheckpointSettings, PerSubcommandArguments, LightningCLI):
@@ -278,32 +297,5 @@ def build_cli(args: ArgsType = None, run: bool = True) -> GANLightningCLI:
 
 def main(args: ArgsType = None) -> None:
     """The ``gan-lightning`` command; input errors end it with one line on stderr and exit status 2."""
-    try:
+    with one_line_errors("gan-lightning"):
         build_cli(args)
-    except Exception as err:
-        cause = _input_error(err)
-        if cause is None:
-            raise
-        print(f"gan-lightning: error: {worker_error(str(cause))}", file=sys.stderr)
-        raise SystemExit(2) from None
-
-
-MISSING = {  # what a library says when an optional package is missing, and what to install
-    "Neither `tensorboard` nor `tensorboardX` is available": ("TensorBoardLogger", "tensorboard"),
-}
-
-
-def _input_error(err: BaseException) -> Optional[GANLightningError]:
-    """Our input error, also when jsonargparse or Lightning wrapped it in their own exceptions; or one sentence for an
-    optional package that a chosen class needs (jsonargparse folds the ModuleNotFoundError into its message)."""
-    seen, first = set(), err
-    while err is not None and id(err) not in seen:
-        if isinstance(err, GANLightningError):
-            return err
-        seen.add(id(err))
-        err = err.__cause__ or err.__context__
-    for said, (what, extra) in MISSING.items():
-        if said in str(first):
-            return GANLightningError(f"{what} needs the {extra} package: pip install \"gan-lightning[{extra}]\" (or "
-                                     f"pip install {extra}).")
-    return None

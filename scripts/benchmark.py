@@ -29,6 +29,8 @@ from pathlib import Path
 
 import torch
 
+from gan_lightning.errors import one_line_errors
+
 # ---------------------------------------------------------------------------------------------------------
 # The three training loops (run inside a worker process)
 # ---------------------------------------------------------------------------------------------------------
@@ -206,6 +208,7 @@ def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}"
 
 
+@one_line_errors("benchmark.py")
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default="data", help="folder holding MNIST/raw/, downloaded there when missing "
@@ -275,10 +278,4 @@ def metric_timing(args) -> None:
 
 
 if __name__ == "__main__":
-    from gan_lightning.errors import GANLightningError
-
-    try:
-        main()
-    except GANLightningError as err:
-        print(f"benchmark.py: error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
+    main()

@@ -96,16 +96,12 @@ def train_rate(args, variant: str) -> float:
 
 
 def worker(args) -> None:
-    from gan_lightning._internals import worker_error
-    from gan_lightning.errors import GANLightningError
+    from gan_lightning.errors import one_line_errors
 
     torch.manual_seed(0)
-    try:
+    with one_line_errors("benchmark_data.py"):  # raised here or, one line, by a DataLoader worker
         rate = (loader_rate(args, int(args.worker[6:])) if args.worker.startswith("loader")
                 else train_rate(args, args.worker))
-    except GANLightningError as err:  # raised here or, one line, by a DataLoader worker
-        print(f"benchmark_data.py: error: {worker_error(str(err))}", file=sys.stderr)
-        raise SystemExit(2) from None
     print(json.dumps({"rate": rate}))
 
 

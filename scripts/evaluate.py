@@ -12,14 +12,13 @@ reference split: the best a perfect generator could expect under the same protoc
 """
 
 import argparse
-import sys
 import time
 
 import torch
 
 from gan_lightning.checkpoints import load_datamodule, load_model, read_checkpoint
 from gan_lightning.data import MNISTDataModule
-from gan_lightning.errors import GANLightningError
+from gan_lightning.errors import one_line_errors
 from gan_lightning.metrics import BACKBONES, METRICS, MetricSettings, get_backbone, reference_features
 from gan_lightning.metrics.evaluation import real_floor_features, score_features, score_model
 from gan_lightning.metrics.protocol import Protocol
@@ -77,6 +76,7 @@ def report(title: str, protocol: Protocol, values: dict[str, str], seconds: floa
         print(f"  {name:<11}{value}")
 
 
+@one_line_errors("evaluate.py")
 def main(argv=None) -> None:
     args = parse_args(argv)
     # The checkpoint first: a wrong file is reported before minutes of reference features.
@@ -116,8 +116,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except GANLightningError as err:
-        print(f"evaluate.py: error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
+    main()

@@ -12,7 +12,6 @@ PyTorch's within --tolerance.
 """
 
 import argparse
-import sys
 from pathlib import Path
 
 import torch
@@ -20,7 +19,7 @@ from torch import Tensor, nn
 
 from gan_lightning._io import atomic_write
 from gan_lightning.checkpoints import load_model
-from gan_lightning.errors import GANLightningError
+from gan_lightning.errors import GANLightningError, one_line_errors
 from gan_lightning.hub import pretrained
 
 
@@ -83,6 +82,7 @@ def check_onnx(model, path: Path, names: list[str], tolerance: float) -> float:
     return error
 
 
+@one_line_errors("export.py")
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", nargs="?", help="a .ckpt written by `gan-lightning fit`")
@@ -95,25 +95,21 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if (args.checkpoint is None) == (args.pretrained is None):
         parser.error("give a CHECKPOINT or --pretrained NAME, not both")
+    model = pretrained(args.pretrained) if args.pretrained else load_model(args.checkpoint)
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise GANLightningError(f"{out.parent} is not a folder: create it or choose another --out.")
+    names = export_onnx(model, out, args.opset)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB): inputs {', '.join(names)} -> images "
+          f"(batch, {', '.join(map(str, model.generator.img_shape))})")
     try:
-        model = pretrained(args.pretrained) if args.pretrained else load_model(args.checkpoint)
-        out = Path(args.out)
-        if not out.parent.is_dir():
-            raise GANLightningError(f"{out.parent} is not a folder: create it or choose another --out.")
-        names = export_onnx(model, out, args.opset)
-        print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB): inputs {', '.join(names)} -> images "
-              f"(batch, {', '.join(map(str, model.generator.img_shape))})")
-        try:
-            error = check_onnx(model, out, names, args.tolerance)
-            print(f"onnxruntime matches PyTorch: largest difference {error:.2e}")
-        except ImportError:
-            print("onnxruntime is not installed: the file was not run (pip install onnxruntime)")
-        if args.torchscript:
-            export_torchscript(model, Path(args.torchscript))
-            print(f"wrote {args.torchscript} (TorchScript)")
-    except GANLightningError as err:
-        print(f"export.py: error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
+        error = check_onnx(model, out, names, args.tolerance)
+        print(f"onnxruntime matches PyTorch: largest difference {error:.2e}")
+    except ImportError:
+        print("onnxruntime is not installed: the file was not run (pip install onnxruntime)")
+    if args.torchscript:
+        export_torchscript(model, Path(args.torchscript))
+        print(f"wrote {args.torchscript} (TorchScript)")
 
 
 if __name__ == "__main__":

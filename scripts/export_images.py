@@ -12,23 +12,19 @@ The data module is given as to `gan-lightning fit`; its images are written as th
 any resizing), losslessly.
 """
 
-import sys
 import time
 from pathlib import Path
 
-from jsonargparse import ArgumentError, ArgumentParser
+from jsonargparse import ArgumentParser
 
-from gan_lightning.cli import _HelpFormatter
+from gan_lightning.cli import data_parser, parse_data_args
 from gan_lightning.data import ImageDataModule
 from gan_lightning.data.images import write_png
-from gan_lightning.errors import GANLightningError
+from gan_lightning.errors import one_line_errors
 
 
 def build_parser() -> ArgumentParser:
-    parser = ArgumentParser(prog="export_images.py", description=__doc__, exit_on_error=False,
-                            formatter_class=_HelpFormatter)
-    parser.add_subclass_arguments(ImageDataModule, "data", default={"class_path": "gan_lightning.data.MNISTDataModule"},
-                                  help="the data, as for gan-lightning fit (default: MNIST in data/)")
+    parser = data_parser("export_images.py", __doc__, "the data, as for gan-lightning fit (default: MNIST in data/)")
     parser.add_argument("--out", required=True, help="folder to write <split>/<class>/<index>.png into")
     parser.add_argument("--splits", type=list[str], default=None, help="splits to write (default: all of them)")
     return parser
@@ -48,17 +44,14 @@ def export(data: ImageDataModule, out: Path, splits: list[str]) -> int:
     return written
 
 
+@one_line_errors("export_images.py")
 def main(argv=None) -> None:
     parser = build_parser()
-    try:
-        args = parser.instantiate_classes(parser.parse_args(argv))
-        data: ImageDataModule = args.data
-        data.prepare_data()
-        start = time.time()
-        count = export(data, Path(args.out), args.splits or list(data.split_names))
-    except (GANLightningError, ArgumentError) as err:
-        print(f"export_images.py: error: {str(err).strip().splitlines()[-1]}", file=sys.stderr)
-        raise SystemExit(2) from None
+    args = parse_data_args(parser, argv)
+    data: ImageDataModule = args.data
+    data.prepare_data()
+    start = time.time()
+    count = export(data, Path(args.out), args.splits or list(data.split_names))
     print(f"wrote {count} {data.name} images as PNG into {args.out} ({time.time() - start:.0f} s)")
 
 

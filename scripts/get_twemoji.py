@@ -27,6 +27,8 @@ import tarfile
 import urllib.request
 from pathlib import Path
 
+from gan_lightning.errors import GANLightningError, one_line_errors
+
 ROOT = Path(__file__).resolve().parents[1]
 URL = "https://registry.npmjs.org/emoji-datasource-twitter/-/emoji-datasource-twitter-16.0.0.tgz"
 SHA256 = "f64a530c63bca463bd8317fdc4615ce63a53a0c65018e4ce2d848aaba7a28877"
@@ -55,11 +57,11 @@ def read_archive(archive: Path | None) -> bytes:
             with urllib.request.urlopen(URL, timeout=60) as response:
                 data = response.read()
         except OSError as err:
-            raise SystemExit(f"get_twemoji.py: error: could not download {URL} ({err}); download it by other "
-                             "means and pass it with --archive") from None
+            raise GANLightningError(f"Could not download {URL} ({err}): download it by other means and pass it "
+                                    "with --archive.") from None
     if hashlib.sha256(data).hexdigest() != SHA256:
-        raise SystemExit("get_twemoji.py: error: the archive is not emoji-datasource-twitter 16.0.0 (its SHA-256 "
-                         "differs); download it again")
+        raise GANLightningError("The archive is not emoji-datasource-twitter 16.0.0 (its SHA-256 differs): "
+                                "download it again.")
     return data
 
 
@@ -83,6 +85,7 @@ def extract(data: bytes, out: Path) -> dict[str, int]:
     return counts
 
 
+@one_line_errors("get_twemoji.py")
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "twemoji", help="folder to fill (default: "
@@ -94,7 +97,7 @@ def main(argv=None) -> None:
         print(f"{args.out} exists already: nothing to do (remove it to fetch the images again)")
         return
     if args.archive is not None and not args.archive.is_file():
-        raise SystemExit(f"get_twemoji.py: error: --archive {args.archive} is not a file")
+        raise GANLightningError(f"--archive {args.archive} is not a file: give the downloaded package archive.")
     data = read_archive(args.archive)
     tmp = args.out.with_name(f".{args.out.name}.partial")
     shutil.rmtree(tmp, ignore_errors=True)

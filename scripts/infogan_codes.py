@@ -12,13 +12,12 @@ classified with a confidence below 0.9. The backbone must be a classifier (``mni
 """
 
 import argparse
-import sys
 from typing import Optional
 
 import torch
 
 from gan_lightning.checkpoints import load_model
-from gan_lightning.errors import GANLightningError
+from gan_lightning.errors import GANLightningError, one_line_errors
 from gan_lightning.hub import pretrained
 from gan_lightning.metrics import get_backbone
 from gan_lightning.metrics.backbones import ClassifierBackbone
@@ -56,6 +55,7 @@ def code_table(model: InfoGAN, backbone, per_code: int, seed: int) -> list[dict]
     return sorted(rows, key=lambda row: row["entropy"])
 
 
+@one_line_errors("infogan_codes.py")
 def main(argv: Optional[list[str]] = None) -> list[dict]:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -63,20 +63,16 @@ def main(argv: Optional[list[str]] = None) -> list[dict]:
         parser.error("give a CHECKPOINT or --pretrained NAME, not both")
     if args.per_code < 1:
         parser.error(f"--per-code {args.per_code} must be at least 1.")
-    try:
-        model = (pretrained(args.pretrained, device=args.device) if args.pretrained
-                 else load_model(args.checkpoint, map_location=args.device))
-        if not isinstance(model, InfoGAN):
-            raise GANLightningError(f"{args.pretrained or args.checkpoint} holds a {type(model).__name__}, not an "
-                                    "InfoGAN: only InfoGAN draws by code.")
-        backbone = get_backbone(args.backbone).to(args.device)
-        if not isinstance(backbone, ClassifierBackbone):
-            raise GANLightningError(f"The {args.backbone} backbone does not classify the data's own classes: use "
-                                    "mnist or a classifier weights file (scripts/train_classifier.py).")
-        rows = code_table(model, backbone, args.per_code, args.seed)
-    except GANLightningError as err:
-        print(f"infogan_codes.py: error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
+    model = (pretrained(args.pretrained, device=args.device) if args.pretrained
+             else load_model(args.checkpoint, map_location=args.device))
+    if not isinstance(model, InfoGAN):
+        raise GANLightningError(f"{args.pretrained or args.checkpoint} holds a {type(model).__name__}, not an "
+                                "InfoGAN: only InfoGAN draws by code.")
+    backbone = get_backbone(args.backbone).to(args.device)
+    if not isinstance(backbone, ClassifierBackbone):
+        raise GANLightningError(f"The {args.backbone} backbone does not classify the data's own classes: use "
+                                "mnist or a classifier weights file (scripts/train_classifier.py).")
+    rows = code_table(model, backbone, args.per_code, args.seed)
     print(f"{args.per_code} samples per code of {args.pretrained or args.checkpoint}, {args.backbone} backbone "
           "(purest first)")
     print("code | top classes (share) | entropy (nats) | confidence < 0.9")

@@ -28,7 +28,7 @@ from torchvision.utils import make_grid, save_image
 
 from gan_lightning import GAN
 from gan_lightning.checkpoints import load_model
-from gan_lightning.errors import GANLightningError
+from gan_lightning.errors import GANLightningError, one_line_errors
 from gan_lightning.sampling import class_labels, interpolate_noise
 
 
@@ -100,6 +100,7 @@ def save(images: Tensor, out: Path, fps: float, boomerang: bool) -> int:
     return 1
 
 
+@one_line_errors("interpolate.py")
 def main(argv: Optional[list[str]] = None) -> Path:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -108,11 +109,8 @@ def main(argv: Optional[list[str]] = None) -> Path:
         parser.error(f"--out {out}: give a .png or a .gif file name.")
     if args.fps <= 0:
         parser.error(f"--fps {args.fps} must be positive.")
-    try:
-        model = load_model(args.checkpoint, map_location=args.device)
-        images = interpolation(model, args.steps, args.rows, args.digit, args.method, args.seed)
-    except GANLightningError as err:
-        parser.error(str(err))
+    model = load_model(args.checkpoint, map_location=args.device)
+    images = interpolation(model, args.steps, args.rows, args.digit, args.method, args.seed)
     frames = save(images, out, args.fps, args.boomerang)
     layout = f"{images.shape[0]} rows x {args.steps} steps"
     if out.suffix.lower() == ".gif":

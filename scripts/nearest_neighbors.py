@@ -13,7 +13,6 @@ closer to a training image than that looks copied.
 """
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -22,7 +21,7 @@ from torchvision.utils import make_grid, save_image
 
 from gan_lightning.checkpoints import load_datamodule, load_model, read_checkpoint
 from gan_lightning.data import MNISTDataModule
-from gan_lightning.errors import GANLightningError
+from gan_lightning.errors import one_line_errors
 from gan_lightning.metrics import get_backbone, reference_features
 from gan_lightning.metrics.features import extract
 from gan_lightning.metrics.neighbours import knn_radii
@@ -48,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@one_line_errors("nearest_neighbors.py")
 def main(argv: Optional[list[str]] = None) -> Path:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -55,22 +55,18 @@ def main(argv: Optional[list[str]] = None) -> Path:
         parser.error(f"--num {args.num} and --k {args.k} must be at least 1.")
     if (args.checkpoint is None) == (args.results is None):
         parser.error("give a CHECKPOINT or --results (with --recipe), not both")
-    try:
-        if args.results:
-            args.checkpoint = reproduced_checkpoint(Path(args.results), args.recipe)
-        model = load_model(args.checkpoint, map_location=args.device)
-        data = load_datamodule(read_checkpoint(args.checkpoint), data_dir=args.data_dir) or MNISTDataModule(
-            args.data_dir or "data")
-        data.prepare_data()
-        backbone = get_backbone(args.backbone).to(args.device)
-        train, _ = data.split("train")
-        real = reference_features(backbone, train, data.name, "train")
-        generator = torch.Generator(device=model.device).manual_seed(args.seed)
-        samples = model.sample(args.num, z=model.noise(args.num, generator=generator))
-        fake = extract(backbone, to_uint8(samples))
-    except GANLightningError as err:
-        print(f"nearest_neighbors.py: error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
+    if args.results:
+        args.checkpoint = reproduced_checkpoint(Path(args.results), args.recipe)
+    model = load_model(args.checkpoint, map_location=args.device)
+    data = load_datamodule(read_checkpoint(args.checkpoint), data_dir=args.data_dir) or MNISTDataModule(
+        args.data_dir or "data")
+    data.prepare_data()
+    backbone = get_backbone(args.backbone).to(args.device)
+    train, _ = data.split("train")
+    real = reference_features(backbone, train, data.name, "train")
+    generator = torch.Generator(device=model.device).manual_seed(args.seed)
+    samples = model.sample(args.num, z=model.noise(args.num, generator=generator))
+    fake = extract(backbone, to_uint8(samples))
     distances = torch.cdist(fake.features, real.features)
     nearest = distances.topk(args.k, dim=1, largest=False)
     typical = knn_radii(real.features[torch.randperm(len(real), generator=torch.Generator().manual_seed(0))[:5000]],

@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from gan_lightning.errors import GANLightningError  # noqa: E402
+from gan_lightning.errors import GANLightningError, one_line_errors  # noqa: E402
 from gan_lightning.logs import MetricSeries, metrics_csv, read_metrics, smooth  # noqa: E402
 
 DEFAULT_KEYS = ("train/d_loss", "train/g_loss")
@@ -120,13 +120,11 @@ def plot_runs(runs: Sequence[Path], keys: Optional[Sequence[str]] = None, labels
     return fig
 
 
+@one_line_errors("plot_metrics.py")
 def main(argv: Optional[list[str]] = None) -> Path:
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        fig = plot_runs([Path(r) for r in args.runs], args.keys, args.labels, args.smooth, args.x, args.title)
-    except GANLightningError as err:
-        parser.error(str(err))
+    fig = plot_runs([Path(r) for r in args.runs], args.keys, args.labels, args.smooth, args.x, args.title)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=100)

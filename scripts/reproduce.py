@@ -39,7 +39,7 @@ import yaml
 from gan_lightning.checkpoints import load_model
 from gan_lightning.cli import build_cli
 from gan_lightning.data import MNISTDataModule
-from gan_lightning.errors import GANLightningError
+from gan_lightning.errors import GANLightningError, one_line_errors
 from gan_lightning.hub import pretrained, record_scores, ship
 from gan_lightning.metrics import MetricSettings, get_backbone, reference_features
 from gan_lightning.metrics.evaluation import real_floor_features, score_features, score_model
@@ -276,59 +276,56 @@ def ship_generator(args, row: dict, backbone, real) -> dict:
 # ---------------------------------------------------------------------------------------------------------
 
 
+@one_line_errors("reproduce.py")
 def main(argv: Optional[list[str]] = None) -> list[dict]:
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        recipes = [parse_recipe(spec) for spec in args.recipes]  # every recipe checked before hours of training
-        for page in args.pages:
-            check_markers(Path(page))
-        for readme in args.summary:
-            check_markers(Path(readme), *SUMMARY)
-        unknown = sorted(set(args.ship) - {recipe[0] for recipe in recipes})
-        if unknown:
-            raise GANLightningError(f"--ship {' '.join(unknown)}: ship only recipes of --recipes, whose runs make the "
-                                    "table.")
-        for name, config, budget, seeds in recipes:
-            seed = (seeds or args.seeds)[0]
-            check_mnist(name, resolved_config(fit_args(args, name, config, budget, seed, Path(args.out) / "runs" / name
-                                                       / f"seed{seed}")))
-        data = MNISTDataModule(args.data_dir, download=True)
-        data.prepare_data()
-        backbone = get_backbone("mnist").to(args.device)
-        real = reference_features(backbone, data.split("test")[0], "mnist", "test")
-        floor = score_features(real_floor_features(data, backbone, args.num_samples), real, backbone,
-                               settings=MetricSettings(kid_subset_size=args.kid_subset_size))
-        runs = [(spec, recipe, seed, i == 0) for spec, recipe in zip(args.recipes, recipes)
-                for i, seed in enumerate(recipe[3] or args.seeds)]
-        rows = []
-        grids = Path(args.docs or args.out)
-        for i, (spec, recipe, seed, first) in enumerate(runs, start=1):
-            print(f"\n[{i}/{len(runs)}] {spec}, seed {seed}", flush=True)
-            rows.append(run_one(args, recipe, seed, first, backbone, real, grids))
-        for name in args.ship:
-            row = next(row for row in rows if row["recipe"] == name)  # its first seed
-            row["shipped"] = ship_generator(args, row, backbone, real)
-        def table(lang: str) -> str:
-            return markdown(rows, floor, results_protocol(args.num_samples, len(real), machine(), lang), lang)
+    recipes = [parse_recipe(spec) for spec in args.recipes]  # every recipe checked before hours of training
+    for page in args.pages:
+        check_markers(Path(page))
+    for readme in args.summary:
+        check_markers(Path(readme), *SUMMARY)
+    unknown = sorted(set(args.ship) - {recipe[0] for recipe in recipes})
+    if unknown:
+        raise GANLightningError(f"--ship {' '.join(unknown)}: ship only recipes of --recipes, whose runs make the "
+                                "table.")
+    for name, config, budget, seeds in recipes:
+        seed = (seeds or args.seeds)[0]
+        check_mnist(name, resolved_config(fit_args(args, name, config, budget, seed, Path(args.out) / "runs" / name
+                                                   / f"seed{seed}")))
+    data = MNISTDataModule(args.data_dir, download=True)
+    data.prepare_data()
+    backbone = get_backbone("mnist").to(args.device)
+    real = reference_features(backbone, data.split("test")[0], "mnist", "test")
+    floor = score_features(real_floor_features(data, backbone, args.num_samples), real, backbone,
+                           settings=MetricSettings(kid_subset_size=args.kid_subset_size))
+    runs = [(spec, recipe, seed, i == 0) for spec, recipe in zip(args.recipes, recipes)
+            for i, seed in enumerate(recipe[3] or args.seeds)]
+    rows = []
+    grids = Path(args.docs or args.out)
+    for i, (spec, recipe, seed, first) in enumerate(runs, start=1):
+        print(f"\n[{i}/{len(runs)}] {spec}, seed {seed}", flush=True)
+        rows.append(run_one(args, recipe, seed, first, backbone, real, grids))
+    for name in args.ship:
+        row = next(row for row in rows if row["recipe"] == name)  # its first seed
+        row["shipped"] = ship_generator(args, row, backbone, real)
+    def table(lang: str) -> str:
+        return markdown(rows, floor, results_protocol(args.num_samples, len(real), machine(), lang), lang)
 
-        print("\n" + table("en"))
-        write_tables(Path(args.out), rows, table("en"))
-        for page in args.pages:
-            replace_table(Path(page), table(language(page)))
-        for readme in args.summary:
-            replace_table(Path(readme), summary(rows, floor, language(readme)), *SUMMARY)
-        written = [*args.pages, *args.summary]
-        print(f"wrote {Path(args.out) / 'results.md'} and {Path(args.out) / 'results.csv'}"
-              + (f", and the tables of {' and '.join(written)}" if written else ""))
-        plot_curves(rows, floor, grids / "fid_curves.png")
-        real_shares = class_shares(real.logits, backbone.num_classes).tolist()
-        first_seeds = {row["recipe"]: row for row in reversed(rows)}  # the first seed of each recipe
-        plot_modes({name: (row["class_shares"], real_shares) for name, row in reversed(first_seeds.items())
-                    if row.get("class_shares")}, grids / "modes.png")
-    except GANLightningError as err:
-        print(f"reproduce.py: error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
+    print("\n" + table("en"))
+    write_tables(Path(args.out), rows, table("en"))
+    for page in args.pages:
+        replace_table(Path(page), table(language(page)))
+    for readme in args.summary:
+        replace_table(Path(readme), summary(rows, floor, language(readme)), *SUMMARY)
+    written = [*args.pages, *args.summary]
+    print(f"wrote {Path(args.out) / 'results.md'} and {Path(args.out) / 'results.csv'}"
+          + (f", and the tables of {' and '.join(written)}" if written else ""))
+    plot_curves(rows, floor, grids / "fid_curves.png")
+    real_shares = class_shares(real.logits, backbone.num_classes).tolist()
+    first_seeds = {row["recipe"]: row for row in reversed(rows)}  # the first seed of each recipe
+    plot_modes({name: (row["class_shares"], real_shares) for name, row in reversed(first_seeds.items())
+                if row.get("class_shares")}, grids / "modes.png")
     return rows
 
 

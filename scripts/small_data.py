@@ -26,7 +26,7 @@ import torch
 
 from gan_lightning.checkpoints import load_model
 from gan_lightning.data import MNISTDataModule
-from gan_lightning.errors import GANLightningError
+from gan_lightning.errors import GANLightningError, one_line_errors
 from gan_lightning.metrics import MetricSettings, get_backbone, reference_features
 from gan_lightning.metrics.evaluation import score_features
 from gan_lightning.metrics.features import generated_features
@@ -132,30 +132,27 @@ def table(rows: list[dict], args, lang: str = "en") -> str:
     return "\n".join(lines) + "\n"
 
 
+@one_line_errors("small_data.py")
 def main(argv: Optional[list[str]] = None) -> list[dict]:
     args = parse_args(argv)
-    try:
-        for variant in args.variants:
-            augment_flag(variant)
-        for page in args.pages:
-            check_markers(Path(page), *MARKERS)
-        data = MNISTDataModule(args.data_dir, download=True)
-        data.prepare_data()
-        backbone = get_backbone("mnist").to(args.device)
-        real = reference_features(backbone, data.split("test")[0], "mnist", "test")
-        rows = [run_one(args, size, variant, seed, backbone, real)
-                for size in args.sizes for variant in args.variants for seed in args.seeds]
-        Path(args.out).mkdir(parents=True, exist_ok=True)
-        with open(Path(args.out) / "results.csv", "w", newline="") as f:
-            writer = csv.DictWriter(f, list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-        print("\n" + table(rows, args))
-        for page in args.pages:
-            replace_table(Path(page), table(rows, args, language(page)), *MARKERS)
-    except GANLightningError as err:
-        print(f"small_data.py: error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
+    for variant in args.variants:
+        augment_flag(variant)
+    for page in args.pages:
+        check_markers(Path(page), *MARKERS)
+    data = MNISTDataModule(args.data_dir, download=True)
+    data.prepare_data()
+    backbone = get_backbone("mnist").to(args.device)
+    real = reference_features(backbone, data.split("test")[0], "mnist", "test")
+    rows = [run_one(args, size, variant, seed, backbone, real)
+            for size in args.sizes for variant in args.variants for seed in args.seeds]
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    with open(Path(args.out) / "results.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print("\n" + table(rows, args))
+    for page in args.pages:
+        replace_table(Path(page), table(rows, args, language(page)), *MARKERS)
     return rows
 
 

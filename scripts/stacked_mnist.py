@@ -27,7 +27,7 @@ import torch
 
 from gan_lightning.checkpoints import load_model
 from gan_lightning.data import StackedMNISTDataModule
-from gan_lightning.errors import GANLightningError
+from gan_lightning.errors import GANLightningError, one_line_errors
 from gan_lightning.metrics import MetricSettings, get_backbone, reference_features
 from gan_lightning.metrics.evaluation import real_floor_features, score_features
 from gan_lightning.metrics.features import generated_features
@@ -155,31 +155,28 @@ def table(rows: list[dict], floor: dict, num_samples: int, lang: str = "en") -> 
     return "\n".join(lines) + "\n"
 
 
+@one_line_errors("stacked_mnist.py")
 def main(argv: Optional[list[str]] = None) -> list[dict]:
     args = parse_args(argv)
-    try:
-        recipes = [parse_recipe(spec) for spec in args.recipes]
-        for page in args.pages:  # before hours of training, not after
-            check_markers(Path(page), *MARKERS)
-        data = StackedMNISTDataModule(args.data_dir, download=True)
-        data.prepare_data()
-        backbone = get_backbone("stacked_mnist").to(args.device)
-        real = reference_features(backbone, data.split("test")[0], data.name, "test")
-        floor = score_features(real_floor_features(data, backbone, args.num_samples), real, backbone, METRICS,
-                               MetricSettings())
-        print(f"real stacked training images: {floor['mode_count']:.0f} modes, KL {floor['mode_kl']:.4f}, "
-              f"FID {floor['fid']:.3f}", flush=True)
-        rows = [run_one(args, name, config, budget, seed, backbone, real)
-                for name, config, budget in recipes for seed in args.seeds]
-        text = table(rows, floor, args.num_samples)
-        print("\n" + text)
-        Path(args.out).mkdir(parents=True, exist_ok=True)
-        (Path(args.out) / "results.json").write_text(json.dumps({"floor": floor, "rows": rows}, indent=1))
-        for page in args.pages:
-            replace_table(Path(page), table(rows, floor, args.num_samples, language(page)), *MARKERS)
-    except GANLightningError as err:
-        print(f"stacked_mnist.py: error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
+    recipes = [parse_recipe(spec) for spec in args.recipes]
+    for page in args.pages:  # before hours of training, not after
+        check_markers(Path(page), *MARKERS)
+    data = StackedMNISTDataModule(args.data_dir, download=True)
+    data.prepare_data()
+    backbone = get_backbone("stacked_mnist").to(args.device)
+    real = reference_features(backbone, data.split("test")[0], data.name, "test")
+    floor = score_features(real_floor_features(data, backbone, args.num_samples), real, backbone, METRICS,
+                           MetricSettings())
+    print(f"real stacked training images: {floor['mode_count']:.0f} modes, KL {floor['mode_kl']:.4f}, "
+          f"FID {floor['fid']:.3f}", flush=True)
+    rows = [run_one(args, name, config, budget, seed, backbone, real)
+            for name, config, budget in recipes for seed in args.seeds]
+    text = table(rows, floor, args.num_samples)
+    print("\n" + text)
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    (Path(args.out) / "results.json").write_text(json.dumps({"floor": floor, "rows": rows}, indent=1))
+    for page in args.pages:
+        replace_table(Path(page), table(rows, floor, args.num_samples, language(page)), *MARKERS)
     return rows
 
 

@@ -13,28 +13,25 @@ Plain PyTorch on the data module's training split (random shifts of up to 2 pixe
 split (the test split, or a folder's validation images); the data module is given as to `gan-lightning fit`.
 """
 
-import sys
 import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from jsonargparse import ArgumentError, ArgumentParser
+from jsonargparse import ArgumentParser
 from torch import Tensor
 
 from gan_lightning._io import atomic_write
-from gan_lightning.cli import _HelpFormatter
+from gan_lightning.cli import data_parser, parse_data_args
 from gan_lightning.data import ImageDataModule
-from gan_lightning.errors import GANLightningError
+from gan_lightning.errors import GANLightningError, one_line_errors
 from gan_lightning.metrics.classifier import DEFAULT_WEIGHTS, SmallClassifier
 from gan_lightning.pixels import from_uint8
 
 
 def build_parser() -> ArgumentParser:
-    parser = ArgumentParser(prog="train_classifier.py", description=__doc__, exit_on_error=False,
-                            formatter_class=_HelpFormatter)
-    parser.add_subclass_arguments(ImageDataModule, "data", default={"class_path": "gan_lightning.data.MNISTDataModule"},
-                                  help="the labeled data, as for gan-lightning fit (default: MNIST in data/)")
+    parser = data_parser("train_classifier.py", __doc__,
+                         "the labeled data, as for gan-lightning fit (default: MNIST in data/)")
     parser.add_argument("--out", default=str(DEFAULT_WEIGHTS), help="weights file to write (the shipped one by "
                                                                     "default)")
     parser.add_argument("--epochs", type=int, default=8, help="passes over the training split")
@@ -66,21 +63,18 @@ def accuracy(model: SmallClassifier, images: Tensor, labels: Tensor, batch_size:
     return float(correct) / len(images)
 
 
+@one_line_errors("train_classifier.py")
 def main(argv=None) -> None:
     parser = build_parser()
-    try:
-        args = parser.instantiate_classes(parser.parse_args(argv))
-        data: ImageDataModule = args.data
-        data.prepare_data()
-        data.setup("fit")
-        if not data.num_classes:
-            raise GANLightningError(f"{data.name} has no labels: a classifier needs labeled data (for a folder: "
-                                    "--data.labels true, one sub-folder per class).")
-        train_x, train_y = data.split("train")
-        test_x, test_y = data.split(data.reference_split)
-    except (GANLightningError, ArgumentError) as err:
-        print(f"train_classifier.py: error: {str(err).strip().splitlines()[-1]}", file=sys.stderr)
-        raise SystemExit(2) from None
+    args = parse_data_args(parser, argv)
+    data: ImageDataModule = args.data
+    data.prepare_data()
+    data.setup("fit")
+    if not data.num_classes:
+        raise GANLightningError(f"{data.name} has no labels: a classifier needs labeled data (for a folder: "
+                                "--data.labels true, one sub-folder per class).")
+    train_x, train_y = data.split("train")
+    test_x, test_y = data.split(data.reference_split)
     torch.manual_seed(args.seed)
     generator = torch.Generator().manual_seed(args.seed)
     if args.limit:

@@ -9,7 +9,7 @@ from helpers import quiet_trainer, tiny_gan
 from jsonargparse import ArgumentError
 from lightning.pytorch import Callback
 
-from gan_lightning import GAN, GANLightningError, MNISTDataModule, _internals
+from gan_lightning import GAN, GANLightningError, MNISTDataModule, _internals, errors
 from gan_lightning.cli import build_cli
 
 
@@ -113,5 +113,5 @@ def test_torch_folds_a_worker_exception_into_its_message(tmp_path):
     with pytest.raises(GANLightningError) as info:
         next(iter(DataLoader(Broken(), num_workers=1)))
     assert "Original Traceback" in str(info.value)  # what torch does
-    assert _internals.worker_error(str(info.value)) == "x.png is not a readable image (truncated): remove it."
-    assert _internals.worker_error("plain message") == "plain message"
+    assert errors.worker_error(str(info.value)) == "x.png is not a readable image (truncated): remove it."
+    assert errors.worker_error("plain message") == "plain message"

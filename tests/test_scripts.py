@@ -479,8 +479,10 @@ def test_get_twemoji_sorts_the_images_by_category_and_refuses_a_changed_archive(
         for name in ("1f600.png", "1f44b.png", "1f44b-1f3fb.png", "1f3fb.png"):
             member(tar, f"img/twitter/64/{name}", png.getvalue())
     get = script("get_twemoji.py")
-    with pytest.raises(SystemExit, match="the archive is not emoji-datasource-twitter 16.0.0"):
+    with pytest.raises(SystemExit) as info:
         get["main"](["--archive", str(archive), "--out", str(tmp_path / "refused")])
+    assert info.value.code == 2
+    assert "error: The archive is not emoji-datasource-twitter 16.0.0" in capsys.readouterr().err
     assert not (tmp_path / "refused").exists()
 
     counts = get["extract"](archive.read_bytes(), tmp_path / "twemoji")
