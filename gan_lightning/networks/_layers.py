@@ -28,16 +28,31 @@ def check_aux_classes(aux_classes: int) -> None:
         raise GANLightningError(f"aux_classes={aux_classes}: a class head needs at least 2 classes (0 for none).")
 
 
-def discriminator_conditioning(module: nn.Module, img_shape: Optional[tuple[int, int, int]], n_classes: Optional[int],
-                               conditioning: str, aux_classes: Optional[int]) -> int:
-    """Check a discriminator's conditioning and class head and set them on ``module`` (``img_shape``,
-    ``n_classes``, ``conditioning``, ``aux_classes``); returns how many one-hot label inputs its first layer takes
-    (the classes with ``concat``, else 0)."""
-    check_conditioning(conditioning)
+def generator_settings(module: nn.Module, latent_dim: int, img_shape: Optional[tuple[int, int, int]],
+                       n_classes: Optional[int]) -> None:
+    """Check and set what every generator states: ``latent_dim``, ``img_shape`` (MNIST's when None) and
+    ``n_classes`` (None: the data's, which ``gan-lightning fit`` fills in)."""
+    module.latent_dim = latent_dim
+    module.img_shape = image_shape(img_shape)
+    module.n_classes = class_count(n_classes, "n_classes")
+
+
+def discriminator_settings(module: nn.Module, img_shape: Optional[tuple[int, int, int]], n_classes: Optional[int],
+                           aux_classes: Optional[int]) -> None:
+    """Check and set what every discriminator states: ``img_shape``, ``n_classes`` and ``aux_classes`` (its class
+    head: 0 for none)."""
     module.aux_classes = class_count(aux_classes, "aux_classes")
     check_aux_classes(module.aux_classes)
     module.img_shape = image_shape(img_shape)
     module.n_classes = class_count(n_classes, "n_classes")
+
+
+def discriminator_conditioning(module: nn.Module, img_shape: Optional[tuple[int, int, int]], n_classes: Optional[int],
+                               conditioning: str, aux_classes: Optional[int]) -> int:
+    """:func:`discriminator_settings` and the way labels enter (``conditioning``); returns how many one-hot label
+    inputs its first layer takes (the classes with ``concat``, else 0)."""
+    check_conditioning(conditioning)
+    discriminator_settings(module, img_shape, n_classes, aux_classes)
     module.conditioning = conditioning
     return module.n_classes if conditioning == "concat" else 0
 

@@ -27,11 +27,12 @@ from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
 from gan_lightning.errors import GANLightningError
-from gan_lightning.networks._checks import check_images, check_labels, check_latent, class_count, image_shape, shape_str
+from gan_lightning.networks._checks import check_images, check_labels, check_latent, shape_str
 from gan_lightning.networks._layers import (
     Conditioning,
     add_spectral_norm,
     discriminator_conditioning,
+    generator_settings,
     with_aux,
 )
 from gan_lightning.networks.base import Discriminator, Generator
@@ -112,9 +113,7 @@ class DCGANGenerator(Generator):
         n_classes: Optional[int] = 0,
     ) -> None:
         super().__init__()
-        self.latent_dim = latent_dim
-        self.img_shape = image_shape(img_shape)
-        self.n_classes = class_count(n_classes, "n_classes")
+        generator_settings(self, latent_dim, img_shape, n_classes)
         steps, side = _layout(self.img_shape)
         widths = _widths(base_channels, steps)[::-1]  # e.g. 128, 64 for 28x28
         # Linear (no bias: batch norm follows) then reshape: "project and reshape" of the DCGAN paper.

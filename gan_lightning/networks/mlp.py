@@ -13,11 +13,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gan_lightning.networks._checks import check_images, check_labels, check_latent, class_count, image_shape
+from gan_lightning.networks._checks import check_images, check_labels, check_latent
 from gan_lightning.networks._layers import (
     Conditioning,
     add_spectral_norm,
     discriminator_conditioning,
+    generator_settings,
     with_aux,
 )
 from gan_lightning.networks.base import Discriminator, Generator
@@ -59,9 +60,7 @@ class MLPGenerator(Generator):
         n_classes: Optional[int] = 0,
     ) -> None:
         super().__init__()
-        self.latent_dim = latent_dim
-        self.img_shape = image_shape(img_shape)
-        self.n_classes = class_count(n_classes, "n_classes")
+        generator_settings(self, latent_dim, img_shape, n_classes)
         dims = [latent_dim + n_classes, *hidden_dims]
         self.net = nn.Sequential(*_mlp(dims), nn.Linear(dims[-1], math.prod(self.img_shape)), nn.Tanh())
 

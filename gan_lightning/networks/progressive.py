@@ -26,8 +26,14 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_lightning.errors import GANLightningError
-from gan_lightning.networks._checks import check_images, check_labels, check_latent, image_shape, shape_str
-from gan_lightning.networks._layers import MinibatchStdDev, PixelNorm, equalized
+from gan_lightning.networks._checks import check_images, check_labels, check_latent, shape_str
+from gan_lightning.networks._layers import (
+    MinibatchStdDev,
+    PixelNorm,
+    discriminator_settings,
+    equalized,
+    generator_settings,
+)
 from gan_lightning.networks.base import Discriminator, Generator
 
 # ---------------------------------------------------------------------------------------------------------
@@ -148,7 +154,7 @@ class ProgressiveGenerator(_Progressive, Generator):
     def __init__(self, latent_dim: int = 128, img_shape: Optional[tuple[int, int, int]] = None,
                  base_channels: int = 32, max_channels: int = 256) -> None:
         super().__init__()
-        self.latent_dim, self.img_shape = latent_dim, image_shape(img_shape)
+        generator_settings(self, latent_dim, img_shape, 0)
         self.sizes = stage_sizes(self.img_shape)
         widths = _widths(self.sizes, base_channels, max_channels)
         s0 = self.sizes[0]
@@ -205,7 +211,7 @@ class ProgressiveDiscriminator(_Progressive, Discriminator):
         super().__init__()
         if mbstd_group < 0:
             raise GANLightningError(f"mbstd_group={mbstd_group} must be >= 0 (0 turns it off; the paper uses 4).")
-        self.img_shape = image_shape(img_shape)
+        discriminator_settings(self, img_shape, 0, 0)
         self.sizes = stage_sizes(self.img_shape)
         widths = _widths(self.sizes, base_channels, max_channels)
         self.from_rgb = nn.ModuleList(nn.Sequential(_conv(self.img_shape[0], w, 1), nn.LeakyReLU(0.2))

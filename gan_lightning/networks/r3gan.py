@@ -29,8 +29,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_lightning.errors import GANLightningError
-from gan_lightning.networks._checks import check_images, check_labels, check_latent, class_count, image_shape, shape_str
-from gan_lightning.networks._layers import check_aux_classes, with_aux
+from gan_lightning.networks._checks import check_images, check_labels, check_latent, shape_str
+from gan_lightning.networks._layers import discriminator_settings, generator_settings, with_aux
 from gan_lightning.networks.base import Discriminator, Generator
 
 ACTIVATION_GAIN = math.sqrt(2 / (1 + 0.2**2))  # He's gain for LeakyReLU(0.2)
@@ -226,9 +226,7 @@ class R3GANGenerator(Generator):
         output_bias: bool = False,
     ) -> None:
         super().__init__()
-        self.latent_dim = latent_dim
-        self.img_shape = image_shape(img_shape)
-        self.n_classes = class_count(n_classes, "n_classes")
+        generator_settings(self, latent_dim, img_shape, n_classes)
         self.sizes = resolutions(self.img_shape, "R3GAN generator")
         widths, blocks = stage_settings(self.sizes, widths, blocks, "R3GAN generator", base_width, max_width)
         total = max(1, sum(blocks))
@@ -295,11 +293,7 @@ class R3GANDiscriminator(Discriminator):
         aux_classes: Optional[int] = 0,
     ) -> None:
         super().__init__()
-        aux_classes = class_count(aux_classes, "aux_classes")
-        check_aux_classes(aux_classes)
-        self.img_shape = image_shape(img_shape)
-        self.n_classes = class_count(n_classes, "n_classes")
-        self.aux_classes = aux_classes
+        discriminator_settings(self, img_shape, n_classes, aux_classes)
         self.sizes = resolutions(self.img_shape, "R3GAN discriminator")
         widths, blocks = stage_settings(self.sizes, widths, blocks, "R3GAN discriminator", base_width, max_width)
         total = max(1, sum(blocks))
