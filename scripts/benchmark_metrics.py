@@ -21,13 +21,13 @@ import time
 from pathlib import Path
 
 import torch
+from synthetic import save_random_inception_weights
 
 from gan_lightning.checkpoints import load_model
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.data.images import fit_to_size, to_channels
 from gan_lightning.metrics import features as features_module
 from gan_lightning.metrics import generated_features, get_backbone, reference_features, registry
-from gan_lightning.metrics.backbones import save_random_inception_weights
 from gan_lightning.metrics.features import extract
 from gan_lightning.metrics.registry import MetricSettings, get_metrics
 from gan_lightning.models import GAN

@@ -30,12 +30,10 @@ from pathlib import Path
 
 import torch
 from lightning.pytorch import Callback
+from synthetic import save_random_inception_weights, write_synthetic_folder, write_synthetic_mnist
 
 from gan_lightning.cli import build_cli
-from gan_lightning.data.idx import write_synthetic_mnist
-from gan_lightning.data.images import write_synthetic_folder
 from gan_lightning.errors import GANLightningError
-from gan_lightning.metrics.backbones import save_random_inception_weights
 
 # Building each recipe with build_cli(args) while sys.argv holds this script's own arguments is intended here.
 warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -10,9 +11,11 @@ import torch
 import yaml
 
 from gan_lightning.cli import main as cli_main
-from gan_lightning.data.idx import write_synthetic_mnist as make_fake_mnist
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))  # scripts/synthetic.py: the stand-in data tests share with the scripts
+from synthetic import write_synthetic_mnist as make_fake_mnist  # noqa: E402
+
 # The real MNIST for the real_data tests: $GAN_LIGHTNING_MNIST (`make test` sets it to $(DATA), .ci/run to the
 # machine's offline copy), else the checkout's data/ where `gan-lightning fit` downloads it.
 REAL_MNIST = Path(os.environ.get("GAN_LIGHTNING_MNIST") or ROOT / "data")

@@ -6,17 +6,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-
-from gan_lightning.data.idx import write_idx
-
-
-def stripes(height: int, width: int, label: int, seed: int) -> np.ndarray:
-    """uint8 RGB noise with a bright vertical stripe whose column depends on the label."""
-    rng = np.random.default_rng(seed)
-    image = rng.integers(0, 200, (height, width, 3), dtype=np.uint8)
-    column = width * (1 + label % 4) // 6
-    image[:, column: column + max(1, width // 8)] = 255
-    return image
+from synthetic import stripes, write_idx
 
 
 def save(image: np.ndarray, path: Path, mode: str = "RGB") -> Path:

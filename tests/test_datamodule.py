@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 import torch
+from synthetic import write_idx
 
 from gan_lightning import GANLightningError, MNISTDataModule
-from gan_lightning.data.idx import write_idx
 
 
 def first_batch(dm: MNISTDataModule):

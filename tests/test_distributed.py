@@ -14,10 +14,10 @@ import torch.multiprocessing as mp
 from conftest import CONFIGS, ROOT
 from dist_helpers import TESTS, ScoreBeforeTraining, assert_ranks_agree, cli_env, ddp_args, free_port, run_cli
 from helpers import quiet_trainer
+from synthetic import write_synthetic_folder
 
 from gan_lightning.callbacks import SampleQuality
 from gan_lightning.checkpoints import load_datamodule, load_model, read_checkpoint
-from gan_lightning.data.images import write_synthetic_folder
 from gan_lightning.errors import GANLightningError
 from gan_lightning.models._distributed import average_gradients
 

@@ -13,6 +13,7 @@ import scipy.linalg
 import torch
 from dist_helpers import cli_env
 from helpers import tiny_gan
+from synthetic import save_random_inception_weights
 
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.errors import GANLightningError
@@ -29,7 +30,7 @@ from gan_lightning.metrics import (
     reference_features,
 )
 from gan_lightning.metrics import features as features_module
-from gan_lightning.metrics.backbones import InceptionBackbone, save_random_inception_weights
+from gan_lightning.metrics.backbones import InceptionBackbone
 from gan_lightning.metrics.evaluation import score_features
 from gan_lightning.metrics.features import Features, eval_mode, extract
 from gan_lightning.pixels import to_uint8

@@ -103,19 +103,3 @@ def write_png(image: Tensor, path: Union[str, Path]) -> None:
     :func:`read_image` reads back)."""
     pixels = image.permute(1, 2, 0).numpy()
     Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels).save(path, format="png")
-
-
-def write_synthetic_folder(root: Path, classes: int = 3, per_class: int = 24, size: int = 20, seed: int = 0) -> Path:
-    """Write ``root/c<k>/<i>.png``: ``per_class`` RGB noise images of ``size`` x ``size`` pixels per class, each
-    with a bright stripe whose column depends on its class (something a conditional model can learn): a stand-in
-    folder for tests and dry runs. Returns ``root``."""
-    rng = np.random.default_rng(seed)
-    for label in range(classes):
-        folder = Path(root) / f"c{label}"
-        folder.mkdir(parents=True, exist_ok=True)
-        for i in range(per_class):
-            image = rng.integers(0, 200, (size, size, 3), dtype=np.uint8)
-            column = size * (1 + label % 4) // 6
-            image[:, column: column + max(1, size // 8)] = 255
-            Image.fromarray(image).save(folder / f"{i:04d}.png")
-    return Path(root)

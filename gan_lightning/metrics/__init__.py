@@ -10,7 +10,6 @@ from gan_lightning.metrics.backbones import (
     InceptionBackbone,
     check_backbone,
     get_backbone,
-    save_random_inception_weights,
 )
 from gan_lightning.metrics.classifier import SmallClassifier, load_classifier
 from gan_lightning.metrics.features import Features, generated_features, reference_features
@@ -44,5 +43,4 @@ __all__ = [
     "check_backbone",
     "load_classifier",
     "reference_features",
-    "save_random_inception_weights",
 ]

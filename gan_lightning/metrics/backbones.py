@@ -161,22 +161,6 @@ class InceptionBackbone(Backbone):
         return out[0], (out[1] if self.num_classes else None)
 
 
-def save_random_inception_weights(path: str) -> str:
-    """Write torch-fidelity's InceptionV3 with random weights to ``path``, in the layout of the real weights
-    file: for timing and testing the ``inception`` path where the real file cannot be downloaded. Its
-    numbers mean nothing. Returns ``path``."""
-    from unittest import mock
-
-    import torch_fidelity.feature_extractor_inceptionv3 as tf_inception
-
-    cls = tf_inception.FeatureExtractorInceptionV3
-    with mock.patch.object(tf_inception, "load_state_dict_from_url", lambda *a, **k: {}), \
-            mock.patch.object(cls, "load_state_dict", lambda self, state_dict: None):
-        net = cls("inception-v3-compat", ["2048"])
-    torch.save(net.state_dict(), path)
-    return str(path)
-
-
 _BACKBONES: dict[tuple[str, Optional[str]], Backbone] = {}
 
 
