@@ -26,8 +26,8 @@ from synthetic import save_random_inception_weights
 from gan_lightning.checkpoints import load_model
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.data.images import fit_to_size, to_channels
-from gan_lightning.metrics import features as features_module
-from gan_lightning.metrics import generated_features, get_backbone, reference_features, registry
+from gan_lightning.metrics import generated_features, get_backbone, reference_features
+from gan_lightning.metrics.cache import CACHE
 from gan_lightning.metrics.features import extract
 from gan_lightning.metrics.registry import MetricSettings, get_metrics
 from gan_lightning.models import GAN
@@ -96,11 +96,10 @@ def main(argv=None) -> None:
     backbone = get_backbone("mnist").to(args.device)
     protocol = f"{args.num_samples} samples vs {len(reference)} MNIST test images, mnist backbone"
     with tempfile.TemporaryDirectory() as cache_dir:
-        features_module._REFERENCE.clear()
+        CACHE.clear()
         show(f"cold cache ({protocol})", evaluate(model, backbone, reference, args.num_samples, args.batch_size,
                                                   cache_dir))
-        features_module._REFERENCE.clear()  # a new process: the reference features and radii come from the disk
-        registry._RADII.clear()
+        CACHE.clear()  # a new process: the reference features and radii come from the disk
         new_process = evaluate(model, backbone, reference, args.num_samples, args.batch_size, cache_dir)
         show("warm cache, new process", new_process)
         runs = [evaluate(model, backbone, reference, args.num_samples, args.batch_size, cache_dir)

@@ -31,6 +31,7 @@ from gan_lightning.metrics import (
 )
 from gan_lightning.metrics import features as features_module
 from gan_lightning.metrics.backbones import InceptionBackbone
+from gan_lightning.metrics.cache import CACHE
 from gan_lightning.metrics.evaluation import score_features
 from gan_lightning.metrics.features import Features, eval_mode, extract
 from gan_lightning.pixels import to_uint8
@@ -48,7 +49,7 @@ def digits(n: int, seed: int) -> torch.Tensor:
 @pytest.fixture(autouse=True)
 def empty_memory_cache():
     """Each test starts like a fresh process: reference features only on disk, if anywhere."""
-    features_module._REFERENCE.clear()
+    CACHE.references.clear()
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +222,7 @@ def test_reference_cache_is_reused_and_invalidated_by_its_key(tmp_path, monkeypa
     assert len(files) == 1 and "mnist-test-120-mnist-" in files[0].name
 
     # A new process (empty memory cache) reads the file instead of running the backbone.
-    features_module._REFERENCE.clear()
+    CACHE.references.clear()
     with mock.patch.object(features_module, "extract", side_effect=AssertionError("recomputed")):
         again = reference_features(backbone, images, "mnist", "test", cache_dir=str(tmp_path))
     torch.testing.assert_close(again.features, first.features, rtol=0, atol=0)
@@ -250,7 +251,7 @@ def test_corrupt_cache_file_is_recomputed(tmp_path):
     first = reference_features(backbone, images, "mnist", "test", cache_dir=str(tmp_path))
     path = next(tmp_path.glob("*.pt"))
     path.write_bytes(b"not a torch file")
-    features_module._REFERENCE.clear()
+    CACHE.references.clear()
     again = reference_features(backbone, images, "mnist", "test", cache_dir=str(tmp_path))
     torch.testing.assert_close(again.features, first.features)
     assert torch.load(path, weights_only=True)["key"].startswith("mnist-test-50-")
@@ -265,7 +266,7 @@ def test_reference_knn_radii_are_computed_once_per_machine_in_one_pass(tmp_path,
     passes = []
     one_pass = neighbours.squared_knn_radii_of
     monkeypatch.setattr(registry, "squared_knn_radii_of", lambda f, ks: passes.append(list(ks)) or one_pass(f, ks))
-    monkeypatch.setattr(registry, "_RADII", {})
+    CACHE.radii.clear()
     pr = METRICS["precision_recall"].score(fake, real, MetricSettings())
     assert passes == [[3, 5]]  # both radii of the reference from one pass (the fake radii come from neighbours)
     saved = torch.load(next(tmp_path.glob("*.pt")), weights_only=True)
@@ -274,12 +275,12 @@ def test_reference_knn_radii_are_computed_once_per_machine_in_one_pass(tmp_path,
     assert all(torch.equal(saved["radii"][k], expected[k]) for k in (3, 5))
 
     # A new process: features and radii come from the file, the scores are the same.
-    features_module._REFERENCE.clear()
-    monkeypatch.setattr(registry, "_RADII", {})
+    CACHE.references.clear()
+    CACHE.radii.clear()
     real = reference_features(backbone, digits(120, seed=6), "mnist", "test", cache_dir=str(tmp_path))
     assert METRICS["precision_recall"].score(fake, real, MetricSettings()) == pr and passes == [[3, 5]]
     # Radii of another k are added to the file; k = 3 and 5 stay.
-    monkeypatch.setattr(registry, "_RADII", {})
+    CACHE.radii.clear()
     METRICS["density_coverage"].score(fake, real, MetricSettings(dc_k=4))
     assert passes == [[3, 5], [4]]
     assert sorted(torch.load(next(tmp_path.glob("*.pt")), weights_only=True)["radii"]) == [3, 4, 5]

@@ -20,6 +20,7 @@ import torchvision.transforms.v2.functional as TF
 from torch import Tensor, nn
 
 from gan_lightning.errors import GANLightningError
+from gan_lightning.metrics.cache import CACHE
 from gan_lightning.metrics.classifier import load_classifier, state_dict_hash
 from gan_lightning.pixels import from_uint8
 
@@ -161,9 +162,6 @@ class InceptionBackbone(Backbone):
         return out[0], (out[1] if self.num_classes else None)
 
 
-_BACKBONES: dict[tuple[str, Optional[str]], Backbone] = {}
-
-
 def check_backbone(name: str) -> None:
     """One sentence for a backbone that is neither a known name nor a classifier weights file."""
     if name not in BACKBONES and not Path(name).is_file():
@@ -178,8 +176,8 @@ def get_backbone(name: str, weights_path: Optional[str] = None) -> Backbone:
     if name not in BACKBONES:  # a classifier weights file
         name, weights_path = "classifier", name
     key = (name, str(Path(weights_path).resolve()) if weights_path else None)
-    if key not in _BACKBONES:
-        _BACKBONES[key] = (ClassifierBackbone(weights_path) if name in ("mnist", "classifier")
+    if key not in CACHE.backbones:
+        CACHE.backbones[key] = (ClassifierBackbone(weights_path) if name in ("mnist", "classifier")
                            else StackedClassifierBackbone() if name == "stacked_mnist"
                            else InceptionBackbone(name, weights_path))
-    return _BACKBONES[key]
+    return CACHE.backbones[key]

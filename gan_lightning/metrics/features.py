@@ -19,18 +19,21 @@ from gan_lightning import _io
 from gan_lightning._io import atomic_write
 from gan_lightning.errors import GANLightningError
 from gan_lightning.metrics.backbones import Backbone
+from gan_lightning.metrics.cache import CACHE
 from gan_lightning.pixels import to_uint8
 
 
 @dataclass
 class Features:
     """Backbone outputs for a set of images; ``labels`` are the classes asked of a conditional generator; ``key``
-    names a reference set (its cache key), so that what is derived from the whole set is computed once."""
+    names a reference set (its cache key) and ``path`` its cache file, so that what is derived from the whole set
+    is computed once."""
 
     features: Tensor
     logits: Optional[Tensor] = None
     labels: Optional[Tensor] = None
     key: Optional[str] = None
+    path: Optional[Path] = None
 
     def __len__(self) -> int:
         return len(self.features)
@@ -39,12 +42,12 @@ class Features:
         """This rank's contiguous share (all of it when ``world_size`` is 1)."""
         def part(t: Optional[Tensor]) -> Optional[Tensor]:
             return None if t is None else torch.tensor_split(t, world_size)[rank]
-        return Features(part(self.features), part(self.logits), part(self.labels), self.key)
+        return Features(part(self.features), part(self.logits), part(self.labels), self.key, self.path)
 
     def to(self, device: torch.device) -> "Features":
         def move(t: Optional[Tensor]) -> Optional[Tensor]:
             return None if t is None else t.to(device)
-        return Features(move(self.features), move(self.logits), move(self.labels), self.key)
+        return Features(move(self.features), move(self.logits), move(self.labels), self.key, self.path)
 
 
 def dataset_name(datamodule: Any) -> str:
@@ -67,9 +70,6 @@ def extract(backbone: Backbone, images: Tensor, batch_size: int = 500) -> Featur
 # Reference (real) features: once per process, once per machine
 # ---------------------------------------------------------------------------------------------------------
 
-_REFERENCE: dict[str, Features] = {}
-
-
 def reference_key(backbone: Backbone, images: Tensor, dataset: str, split: str) -> str:
     """Cache key: dataset, split, image count, backbone and weights hash, and a hash of the image bytes."""
     data_hash = hashlib.sha256(images.cpu().contiguous().numpy().tobytes()).hexdigest()[:16]
@@ -80,33 +80,29 @@ def reference_features(backbone: Backbone, images: Tensor, dataset: str, split: 
                        cache_dir: Optional[str] = None, batch_size: int = 500) -> Features:
     """Features of the real uint8 ``images`` (CPU tensors), from memory, from disk, or computed and saved."""
     key = reference_key(backbone, images, dataset, split)
-    if key in _REFERENCE:
-        return _REFERENCE[key]
+    if key in CACHE.references:
+        return CACHE.references[key]
     path = Path(cache_dir or _io.cache_dir()) / f"{key}.pt"
-    _REFERENCE_FILES[key] = path
     cached = _load(path, key)
     if cached is None:
         cached = extract(backbone, images, batch_size)
         _save(path, key, cached)
-    cached.key = key
-    _REFERENCE[key] = cached
+    cached.key, cached.path = key, path
+    CACHE.references[key] = cached
     return cached
 
 
-_REFERENCE_FILES: dict[str, Path] = {}
-
-
-def cached_radii(key: str, num: int) -> dict[int, Tensor]:
-    """Squared k-NN radii (by k) of the reference ``key`` of ``num`` images, as saved in its cache file by
-    :func:`save_radii`; empty when there are none (or no file)."""
-    payload = _payload(_REFERENCE_FILES.get(key), key) or {}
+def cached_radii(reference: Features, num: int) -> dict[int, Tensor]:
+    """Squared k-NN radii (by k) of a reference set of ``num`` images (of which ``reference`` may be one rank's
+    share), as saved in its cache file by :func:`save_radii`; empty when there are none (or no file)."""
+    payload = _payload(reference.path, reference.key) or {}
     return {int(k): r for k, r in payload.get("radii", {}).items() if r.shape == (num,)}
 
 
-def save_radii(key: str, radii: dict[int, Tensor]) -> None:
-    """Adds ``radii`` to the cache file of the reference ``key`` (written anew, atomically): computed once per
-    machine, like the features they come from."""
-    path = _REFERENCE_FILES.get(key)
+def save_radii(reference: Features, radii: dict[int, Tensor]) -> None:
+    """Adds ``radii`` to the cache file of a reference set (written anew, atomically): computed once per machine,
+    like the features they come from."""
+    path, key = reference.path, reference.key
     payload = _payload(path, key)
     if payload is None:
         return  # no file to add them to: they are computed again next time

@@ -15,6 +15,7 @@ from typing import Literal, Optional
 from torch import Tensor
 
 from gan_lightning.errors import GANLightningError
+from gan_lightning.metrics.cache import CACHE
 from gan_lightning.metrics.features import Features, cached_radii, save_radii
 from gan_lightning.metrics.neighbours import mode_count_scores, mode_scores, neighbour_scores, squared_knn_radii_of
 from gan_lightning.metrics.scores import (
@@ -122,37 +123,34 @@ def _check_neighbours(k: int, name: str):
 def _neighbours(fake: Features, real: Features, settings: MetricSettings) -> dict[str, float]:
     """Precision, recall, density and coverage from one pass (:func:`neighbour_scores`), shared by the two metrics
     that report them; the reference's radii are computed once per reference set (its cache key) and kept."""
-    last = _LAST_PASS.get("scores")
+    last = CACHE.last_pass
     if last is not None and last[0] is fake.features and last[1] is real.features and last[2] == settings:
         return last[3]
     fake_all, real_all = gathered(fake.features), gathered(real.features)
     scores = neighbour_scores(real_all, fake_all, settings.pr_k, settings.dc_k,
-                              _reference_radii(real.key, real_all, (settings.pr_k, settings.dc_k)))
-    _LAST_PASS["scores"] = (fake.features, real.features, settings, scores)  # the other metric of the pair reads it
+                              _reference_radii(real, real_all, (settings.pr_k, settings.dc_k)))
+    CACHE.last_pass = (fake.features, real.features, settings, scores)  # the other metric of the pair reads it
     return scores
 
 
-def _reference_radii(key: Optional[str], real: Tensor, ks: tuple[int, ...]) -> dict[int, Tensor]:
+def _reference_radii(reference: Features, real: Tensor, ks: tuple[int, ...]) -> dict[int, Tensor]:
     """The reference's squared k-NN radii: they depend on it alone, so they are kept in memory (per device) and in
     its cache file, and computed (in one pass for all ks) only when neither has them."""
     ks = tuple(k for k in ks if k is not None)
+    key = reference.key
     if key is None:
         return {}  # neighbour_scores computes them
     device = str(real.device)
-    missing = [k for k in dict.fromkeys(ks) if (key, k, device) not in _RADII]
+    missing = [k for k in dict.fromkeys(ks) if (key, k, device) not in CACHE.radii]
     if missing:
-        found = {k: r for k, r in cached_radii(key, len(real)).items() if k in missing}
+        found = {k: r for k, r in cached_radii(reference, len(real)).items() if k in missing}
         still = [k for k in missing if k not in found]
         computed = squared_knn_radii_of(real, still) if still else {}
         if computed:
-            save_radii(key, computed)
+            save_radii(reference, computed)
         for k, radii in {**found, **computed}.items():
-            _RADII[(key, k, device)] = radii.to(real.device)
-    return {k: _RADII[(key, k, device)] for k in ks}
-
-
-_RADII: dict[tuple, Tensor] = {}
-_LAST_PASS: dict[str, tuple] = {}
+            CACHE.radii[(key, k, device)] = radii.to(real.device)
+    return {k: CACHE.radii[(key, k, device)] for k in ks}
 
 
 def _score_pr(fake: Features, real: Optional[Features], settings: MetricSettings) -> dict[str, float]:
