@@ -32,6 +32,7 @@ import gan_lightning.networks  # noqa: F401  (makes short class names like MLPGe
 from gan_lightning._internals import CheckpointSettings, PerSubcommandArguments
 from gan_lightning._io import atomic_write
 from gan_lightning.callbacks import LossProgressBar, SampleGrid, SampleQuality
+from gan_lightning.checkpoints import read_checkpoint
 from gan_lightning.configuration import (
     SUBCOMMANDS,
     check_checkpoint,
@@ -250,7 +251,9 @@ class GANLightningCLI(CheckpointSettings, PerSubcommandArguments, LightningCLI):
 def with_model_of_source(args: ArgsType) -> ArgsType:
     """``predict --pretrained NAME``, or ``predict``/``validate``/``test --ckpt_path CKPT`` without a --config or
     --model: the module configuration of the shipped generator or of the checkpoint added as ``--model``, so that
-    LightningCLI builds the module without a recipe (the weights are loaded before predicting or scoring)."""
+    LightningCLI builds the module without a recipe (the weights are loaded before predicting or scoring); for
+    ``validate``/``test`` also the checkpoint's data module as ``--data`` (unless given), so that a generator is
+    scored against the data it learned (``--data.data_dir`` still says where that data lies here)."""
     listed = list(sys.argv[1:] if args is None else args) if not isinstance(args, dict) else None
     command = next((a for a in listed or [] if a in ("predict", "validate", "test")), None)
     if command is None or any(a.split("=", 1)[0] in ("--model", "--config", "-c") for a in listed):
@@ -275,7 +278,13 @@ def with_model_of_source(args: ArgsType) -> ArgsType:
     else:
         return args
     at = listed.index(command) + 1
-    return [*listed[:at], "--model", json.dumps(model), *listed[at:]]
+    added = ["--model", json.dumps(model)]
+    if command != "predict" and source["--ckpt_path"] and not any(a.split("=", 1)[0] == "--data" for a in listed):
+        data = read_checkpoint(source["--ckpt_path"], weights_only=True).get("datamodule_hyper_parameters") or {}
+        if data.get("_class_path"):
+            added += ["--data", json.dumps({"class_path": data["_class_path"], "init_args": {
+                key: value for key, value in data.items() if not key.startswith("_")}})]
+    return [*listed[:at], *added, *listed[at:]]
 
 
 def build_cli(args: ArgsType = None, run: bool = True) -> GANLightningCLI:
