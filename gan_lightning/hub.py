@@ -25,6 +25,8 @@ from typing import Any, Optional, Union
 import torch
 
 from gan_lightning._internals import build_module
+from gan_lightning._io import atomic_write
+from gan_lightning.checkpoints import class_path, load_model, model_class, read_checkpoint, upgrade_hyperparameters
 from gan_lightning.errors import GANLightningError
 from gan_lightning.models import GAN
 
@@ -70,8 +72,6 @@ def pretrained(name: str, device: Union[str, torch.device] = "cpu",
         device: Where to put it (``cpu``, ``cuda``, ...).
         directory: Where the files are; None: the package's own, ``gan_lightning/weights/``.
     """
-    from gan_lightning.checkpoints import model_class, upgrade_hyperparameters
-
     directory = Path(directory or DIR)
     info = describe(name, directory)
     cls = model_class({"gan_lightning": {"class_path": info["class_path"]}}, directory / f"{name}.json")
@@ -86,8 +86,6 @@ def pretrained(name: str, device: Union[str, torch.device] = "cpu",
 
 def model_config(name: str, directory: Optional[Union[str, Path]] = None) -> dict[str, Any]:
     """The module of a shipped generator as a LightningCLI ``--model`` value (class path and init args)."""
-    from gan_lightning.checkpoints import upgrade_hyperparameters
-
     info = describe(name, directory)
     params = upgrade_hyperparameters(info["hyper_parameters"])
     return {"class_path": params.get("_class_path") or info["class_path"],
@@ -140,9 +138,6 @@ def ship(checkpoint: Union[str, Path], name: str, row: dict[str, Any], directory
     Returns the path of the weights."""
     from safetensors.torch import save_file
 
-    from gan_lightning._io import atomic_write
-    from gan_lightning.checkpoints import class_path, load_model, read_checkpoint
-
     directory = Path(directory or DIR)
     raw = read_checkpoint(checkpoint)
     model = load_model(checkpoint)
@@ -177,8 +172,6 @@ def ship(checkpoint: Union[str, Path], name: str, row: dict[str, Any], directory
 
 def record_scores(name: str, scores: dict[str, float], directory: Optional[Union[str, Path]] = None) -> None:
     """Add the scores of the shipped weights themselves (as ``scripts/reproduce.py`` measured them) to the JSON."""
-    from gan_lightning._io import atomic_write
-
     directory = Path(directory or DIR)
     info = describe(name, directory)
     info["scores"] = {key: value for key, value in scores.items() if _plain(value)}

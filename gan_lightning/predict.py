@@ -27,7 +27,6 @@ from torchvision.utils import make_grid, save_image
 from gan_lightning._io import atomic_write
 from gan_lightning.data.images import write_png
 from gan_lightning.errors import GANLightningError
-from gan_lightning.pixels import to_uint8
 from gan_lightning.sampling import grid_layout
 
 FORMATS = ("grid", "png", "pt", "npz")
@@ -228,14 +227,3 @@ def _requests(trainer: Trainer) -> _Requests:
                                 "datamodule=SampleRequests(...).")
     return requests
 
-
-def predicted(model: LightningModule, batch: dict[str, Tensor]) -> dict[str, Tensor]:
-    """One batch of the predict loop: the images (uint8, as a PNG stores them), their indices and labels."""
-    labels = batch.get("labels")
-    truncation = float(batch["truncation"][0]) if "truncation" in batch else 1.0
-    images = model.sample(len(batch["z"]), labels=labels, z=batch["z"], truncation=truncation)
-    out = {"index": batch["index"], "images": to_uint8(images)}
-    drawn = model.drawn_as(batch["z"], labels)
-    if drawn is not None:
-        out["labels" if model.num_classes else "codes"] = drawn
-    return out

@@ -17,8 +17,6 @@ ratio is also given round by round (the variants of a round ran back to back).
 
 import argparse
 import json
-import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -28,6 +26,7 @@ import time
 from pathlib import Path
 
 import torch
+from runs import machine
 
 from gan_lightning.errors import one_line_errors
 
@@ -200,12 +199,6 @@ def measure(variant: str, recipe: str, args) -> dict:
     if out.returncode != 0 or not lines:
         raise SystemExit(f"benchmark: {variant}/{recipe} failed:\n{out.stderr[-3000:]}")
     return json.loads(lines[-1][len("RESULT "):])
-
-
-def machine() -> str:
-    if torch.cuda.is_available():
-        return f"{torch.cuda.get_device_name(0)}, torch {torch.__version__}"
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}"
 
 
 @one_line_errors("benchmark.py")

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Optional
 
 import torch
+from report import check_markers, language, replace_table, spread
+from runs import machine
 
 from gan_lightning.checkpoints import load_model
 from gan_lightning.data import MNISTDataModule
@@ -30,8 +32,6 @@ from gan_lightning.errors import GANLightningError, one_line_errors
 from gan_lightning.metrics import MetricSettings, get_backbone, reference_features
 from gan_lightning.metrics.evaluation import score_features
 from gan_lightning.metrics.features import generated_features
-from gan_lightning.report import check_markers, language, replace_table, spread
-from gan_lightning.runs import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKERS = ("<!-- small data table: written by scripts/small_data.py, do not edit by hand -->",

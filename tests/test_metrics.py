@@ -368,7 +368,7 @@ metadata.distribution, metadata.version, util.find_spec = map(hide, (metadata.di
                                                                      util.find_spec))
 sys.modules["scipy"] = None
 import torch
-import gan_lightning.cli, gan_lightning.checkpoints, gan_lightning.report, gan_lightning.sampling
+import gan_lightning.cli, gan_lightning.checkpoints, gan_lightning.sampling
 from gan_lightning.metrics import frechet_distance, kernel_distance, inception_score
 real, fake = torch.randn(300, 128), torch.randn(300, 128) + 0.1
 print(frechet_distance(real, fake), kernel_distance(real, fake, 5, 100)[0], inception_score(torch.randn(300, 10), 5)[0])

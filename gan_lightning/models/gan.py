@@ -41,6 +41,7 @@ from gan_lightning.objective import AdversarialObjective, Augment, Discriminator
 from gan_lightning.objective.augment import AugmentSetting, as_augmentation
 from gan_lightning.objective.penalties import as_penalties
 from gan_lightning.objective.schedules import as_ramp, plain_settings
+from gan_lightning.pixels import to_uint8
 
 # fit has no validation loop (SampleQuality evaluates after training epochs): validation_step and test_step are
 # there for `gan-lightning validate` and `test`, so Lightning's note that fit skips the loop asks nothing of a user.
@@ -165,10 +166,15 @@ class GAN(LightningModule):
 
     def predict_step(self, batch: dict[str, Tensor], batch_idx: int) -> dict[str, Tensor]:
         """A batch of ``gan-lightning predict`` (:class:`gan_lightning.predict.SampleRequests`): its images as
-        uint8, with their indices and labels (or InfoGAN codes)."""
-        from gan_lightning.predict import predicted
-
-        return predicted(self, batch)
+        uint8, as a PNG stores them, with their indices and labels (or InfoGAN codes)."""
+        labels = batch.get("labels")
+        truncation = float(batch["truncation"][0]) if "truncation" in batch else 1.0
+        images = self.sample(len(batch["z"]), labels=labels, z=batch["z"], truncation=truncation)
+        out = {"index": batch["index"], "images": to_uint8(images)}
+        drawn = self.drawn_as(batch["z"], labels)
+        if drawn is not None:
+            out["labels" if self.num_classes else "codes"] = drawn
+        return out
 
     def truncate(self, z: Tensor, psi: float) -> Tensor:
         """The truncation trick on noise ``z``: ``psi * z`` (InfoGAN keeps the entries that choose its code)."""
