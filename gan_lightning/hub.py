@@ -131,6 +131,19 @@ def load_weights(model: GAN, name: str, directory: Optional[Union[str, Path]] = 
     return model
 
 
+def within_tolerance(scores: dict[str, float], row: dict[str, Any]) -> bool:
+    """The shipping tolerance: whether shipped weights' ``scores`` are still their checkpoint's ``row`` of the
+    results table: FID within 2% (or 0.01), IS within 0.02 and cond_acc within 0.002. ``scripts/reproduce.py``
+    ships half precision only where it holds, and the tests hold every shipped generator to it.
+
+    >>> within_tolerance({"fid": 0.503, "is": 9.77}, {"fid": 0.5, "is": 9.76})
+    True
+    """
+    return (abs(scores["fid"] - row["fid"]) <= max(0.01, 0.02 * row["fid"])
+            and abs(scores["is"] - row["is"]) <= 0.02
+            and abs(scores.get("cond_acc", 0.0) - (row.get("cond_acc") or 0.0)) <= 0.002)
+
+
 def ship(checkpoint: Union[str, Path], name: str, row: dict[str, Any], directory: Optional[Union[str, Path]] = None,
          dtype: torch.dtype = torch.float16) -> Path:
     """Write the sampling generator of ``checkpoint`` as ``directory/NAME.safetensors`` (in ``dtype``) and its

@@ -10,8 +10,8 @@ Each English notebook (``notebooks/NN_name.py``, the jupytext source) runs at it
 kernel started in ``notebooks/`` (its runs go to ``notebooks/runs/``) and is written to ``notebooks/NN_name.ipynb``.
 Its Japanese twin ``NN_name.ja.ipynb`` gets the same outputs: the code cells of the two are identical (checked
 here and by the tests), so running it again would print and draw the same. Figures are stored as 64-colour PNGs and
-each progress bar once, in its last state, which keeps each file under 2 MB; ``tests/test_notebooks.py`` checks that
-every .ipynb holds the cells of its source as they are now.
+each progress bar once, in its last state, which keeps each file under 2 MB; ``tests/docs/test_notebooks.py`` checks
+that every .ipynb holds the cells of its source as they are now.
 """
 
 import argparse

@@ -57,7 +57,7 @@ from gan_lightning.checkpoints import load_model
 from gan_lightning.cli import build_cli
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.errors import GANLightningError, one_line_errors
-from gan_lightning.hub import pretrained, record_scores, ship
+from gan_lightning.hub import pretrained, record_scores, ship, within_tolerance
 from gan_lightning.metrics import MetricSettings, get_backbone, reference_features
 from gan_lightning.metrics.evaluation import real_floor_features, score_features, score_model
 from gan_lightning.metrics.features import generated_features
@@ -243,24 +243,17 @@ def run_one(args, recipe: tuple, seed: int, first: bool, backbone, real, grids: 
 # ---------------------------------------------------------------------------------------------------------
 
 
-def holds(scores: dict[str, float], row: dict) -> bool:
-    """Whether a shipped generator's scores are its checkpoint's: FID within 2% (or 0.01), IS within 0.02 and
-    cond_acc within 0.002."""
-    return (abs(scores["fid"] - row["fid"]) <= max(0.01, 0.02 * row["fid"])
-            and abs(scores["is"] - row["is"]) <= 0.02
-            and abs(scores.get("cond_acc", 0.0) - (row.get("cond_acc") or 0.0)) <= 0.002)
-
-
 def ship_generator(args, row: dict, backbone, real) -> dict:
-    """Write ``row``'s generator into --ship-dir, in half precision when that keeps its scores (:func:`holds`),
-    else in float32; score what was written and record the scores in its JSON. Returns what the table shows."""
+    """Write ``row``'s generator into --ship-dir, in half precision when that keeps its scores
+    (:func:`gan_lightning.hub.within_tolerance`), else in float32; score what was written and record the scores in
+    its JSON. Returns what the table shows."""
     name = row["recipe"]
     for dtype in (torch.float16, torch.float32):
         weights = ship(row["checkpoint"], name, {k: v for k, v in row.items() if k != "class_shares"}, args.ship_dir,
                        dtype)
         scores = score_model(pretrained(name, args.device, args.ship_dir), backbone, real, args.num_samples,
                              settings=MetricSettings(kid_subset_size=args.kid_subset_size))
-        if holds(scores, row):
+        if within_tolerance(scores, row):
             break
         print(f"{name}: in {dtype} its FID is {scores['fid']:.4g} and IS {scores['is']:.4g} against "
               f"{row['fid']:.4g} and {row['is']:.4g}: shipping float32 instead", flush=True)

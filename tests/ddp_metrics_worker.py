@@ -1,4 +1,4 @@
-"""Run by tests/test_metric_callbacks.py with torch.multiprocessing.spawn: the metrics on 2 CPU processes."""
+"""Run by tests/callbacks/test_callbacks.py with torch.multiprocessing.spawn: the metrics on 2 CPU processes."""
 
 import os
 
