@@ -1,4 +1,4 @@
-"""The ``gan-lightning`` command: LightningCLI over the GAN modules and the MNIST DataModule.
+"""The ``gan-lightning`` command: LightningCLI over the GAN modules and the image data modules (MNIST by default).
 
     gan-lightning fit --config configs/gan.yaml --data.data_dir data --trainer.max_epochs 10
     gan-lightning predict --ckpt_path runs/gan/version_0/checkpoints/last.ckpt --samples.num 64
