@@ -21,9 +21,13 @@ $(DEPS_STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
 	rm -f $(VENV)/.deps-* && touch $@
 
-## test: run the test suite (CPU, offline; the real-MNIST tests run when $(DATA) holds MNIST)
+# Test processes (pytest-xdist); 1 runs the suite in this process.
+TEST_WORKERS ?= 2
+
+## test: run the test suite in $(TEST_WORKERS) processes (CPU, offline; the real-MNIST tests run when $(DATA) holds MNIST)
 test: setup
-	GAN_LIGHTNING_MNIST="$${GAN_LIGHTNING_MNIST:-$(abspath $(DATA))}" $(BIN)/python -m pytest
+	GAN_LIGHTNING_MNIST="$${GAN_LIGHTNING_MNIST:-$(abspath $(DATA))}" $(BIN)/python -m pytest \
+	    $(if $(filter-out 1,$(TEST_WORKERS)),-n $(TEST_WORKERS))
 
 ## train: train the tutorial GAN on MNIST in $(DATA) for 10 epochs
 train: setup

@@ -40,8 +40,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--metrics", nargs="+", choices=list(METRICS),
                         help="what to compute (default: fit's, where they apply: cond_acc only for conditional "
                              "models; with --real-floor alone: all)")
-    parser.add_argument("--data-dir", help="where the data lies (default: the folder the checkpoint's data module "
-                                           "read, or data); MNIST is downloaded there when missing")
+    parser.add_argument("--data-dir", help="where the data lies (default: data, or the folder the checkpoint's data "
+                                           "module read); MNIST is downloaded there when missing")
     parser.add_argument("--reference-split", help="real images to compare with (default: the data's reference split: "
                                                   "test, or val for a folder)")
     parser.add_argument("--real-floor", action="store_true",
@@ -68,7 +68,8 @@ def validate_args(args: argparse.Namespace) -> list[str]:
                "batch_size": args.batch_size, "metrics": args.metrics, "reference_split": args.reference_split,
                "kid_subsets": args.kid_subsets, "kid_subset_size": args.kid_subset_size, "is_splits": args.is_splits,
                "seed": args.seed, "truncation": args.truncation, "cache_dir": args.cache_dir}
-    flags = [f for name, value in quality.items() for f in (f"--quality.{name}", json.dumps(value))]
+    flags = [f for name, value in quality.items()
+             for f in (f"--quality.{name}", value if isinstance(value, str) else json.dumps(value))]
     flags += ["--trainer.accelerator", "gpu" if args.device.startswith("cuda") else args.device,
               "--trainer.devices", "1", "--trainer.enable_progress_bar", "false"]
     return ["validate", "--ckpt_path", args.checkpoint, *flags, *(["--data.data_dir", args.data_dir]

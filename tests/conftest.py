@@ -21,7 +21,9 @@ from synthetic import write_synthetic_mnist as make_fake_mnist  # noqa: E402
 REAL_MNIST = Path(os.environ.get("GAN_LIGHTNING_MNIST") or ROOT / "data")
 CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
 
-torch.set_num_threads(min(2, torch.get_num_threads()))
+# Two threads per test; one per worker when pytest-xdist runs the suite in parallel (make test), so that the
+# workers do not oversubscribe the cores.
+torch.set_num_threads(1 if os.environ.get("PYTEST_XDIST_WORKER") else min(2, torch.get_num_threads()))
 
 
 @pytest.fixture(scope="session")
