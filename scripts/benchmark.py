@@ -26,9 +26,10 @@ import time
 from pathlib import Path
 
 import torch
-from runs import machine
 
 from gan_lightning.errors import one_line_errors
+
+from runs import machine
 
 # ---------------------------------------------------------------------------------------------------------
 # The three training loops (run inside a worker process)

@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 import torch
-from synthetic import save_random_inception_weights
 
 from gan_lightning.checkpoints import load_model
 from gan_lightning.data import MNISTDataModule
@@ -32,6 +31,8 @@ from gan_lightning.metrics.features import extract
 from gan_lightning.metrics.registry import MetricSettings, get_metrics
 from gan_lightning.models import GAN
 from gan_lightning.networks import MLPDiscriminator, MLPGenerator
+
+from synthetic import save_random_inception_weights
 
 
 def parse_args(argv=None) -> argparse.Namespace:

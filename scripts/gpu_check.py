@@ -30,10 +30,11 @@ from pathlib import Path
 
 import torch
 from lightning.pytorch import Callback
-from synthetic import save_random_inception_weights, write_synthetic_folder, write_synthetic_mnist
 
 from gan_lightning.cli import build_cli
 from gan_lightning.errors import GANLightningError
+
+from synthetic import save_random_inception_weights, write_synthetic_folder, write_synthetic_mnist
 
 # Building each recipe with build_cli(args) while sys.argv holds this script's own arguments is intended here.
 warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Optional
 
 import torch
-from runs import reproduced_checkpoint
 from torchvision.utils import make_grid, save_image
 
 from gan_lightning.checkpoints import load_datamodule, load_model, read_checkpoint
@@ -27,6 +26,8 @@ from gan_lightning.metrics import get_backbone, reference_features
 from gan_lightning.metrics.features import extract
 from gan_lightning.metrics.neighbours import knn_radii
 from gan_lightning.pixels import to_uint8
+
+from runs import reproduced_checkpoint
 
 
 def build_parser() -> argparse.ArgumentParser:

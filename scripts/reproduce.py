@@ -35,6 +35,18 @@ from typing import Any, Optional
 
 import torch
 import yaml
+
+from gan_lightning.checkpoints import load_model
+from gan_lightning.cli import build_cli
+from gan_lightning.data import MNISTDataModule
+from gan_lightning.errors import GANLightningError, one_line_errors
+from gan_lightning.hub import pretrained, record_scores, ship, within_tolerance
+from gan_lightning.metrics import MetricSettings, get_backbone, reference_features
+from gan_lightning.metrics.evaluation import real_floor_features, score_features, score_model
+from gan_lightning.metrics.features import generated_features
+from gan_lightning.metrics.neighbours import class_shares
+from gan_lightning.metrics.protocol import Protocol
+
 from report import (
     BEGIN,
     COLUMNS,
@@ -52,17 +64,6 @@ from report import (
     write_tables,
 )
 from runs import machine, summarize
-
-from gan_lightning.checkpoints import load_model
-from gan_lightning.cli import build_cli
-from gan_lightning.data import MNISTDataModule
-from gan_lightning.errors import GANLightningError, one_line_errors
-from gan_lightning.hub import pretrained, record_scores, ship, within_tolerance
-from gan_lightning.metrics import MetricSettings, get_backbone, reference_features
-from gan_lightning.metrics.evaluation import real_floor_features, score_features, score_model
-from gan_lightning.metrics.features import generated_features
-from gan_lightning.metrics.neighbours import class_shares
-from gan_lightning.metrics.protocol import Protocol
 
 ROOT = Path(__file__).resolve().parents[1]
 __all__ = ["BEGIN", "COLUMNS", "END", "SUMMARY", "main"]  # the report's markers and columns, for tests and users

@@ -24,8 +24,6 @@ from pathlib import Path
 from typing import Optional
 
 import torch
-from report import check_markers, language, replace_table
-from runs import machine, summarize
 
 from gan_lightning.checkpoints import load_model
 from gan_lightning.data import StackedMNISTDataModule
@@ -33,6 +31,9 @@ from gan_lightning.errors import GANLightningError, one_line_errors
 from gan_lightning.metrics import MetricSettings, get_backbone, reference_features
 from gan_lightning.metrics.evaluation import real_floor_features, score_features
 from gan_lightning.metrics.features import generated_features
+
+from report import check_markers, language, replace_table
+from runs import machine, summarize
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESET = ROOT / "configs" / "presets" / "stacked_mnist.yaml"

@@ -18,14 +18,15 @@ import time
 from pathlib import Path
 
 import torch
-from report import check_markers, language, plot_truncation, replace_table, truncation_table
-from runs import reproduced_checkpoint
 
 from gan_lightning.checkpoints import load_model
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.errors import GANLightningError
 from gan_lightning.metrics import MetricSettings, get_backbone, reference_features
 from gan_lightning.metrics.evaluation import score_model
+
+from report import check_markers, language, plot_truncation, replace_table, truncation_table
+from runs import reproduced_checkpoint
 
 BEGIN = "<!-- truncation table: written by scripts/truncation.py, do not edit by hand -->"
 PROTOCOL = {"en": "{samples} samples (noise seed 0, scaled by psi) vs the {real} MNIST test images, mnist "

@@ -4,7 +4,6 @@ import os
 
 import torch
 import torch.distributed as dist
-from helpers import tiny_gan
 
 from gan_lightning.metrics import (
     frechet_distance,
@@ -15,6 +14,8 @@ from gan_lightning.metrics import (
     reference_features,
 )
 from gan_lightning.metrics.features import extract
+
+from helpers import tiny_gan
 
 
 def scores(model, real_images, fake_images, cache_dir: str, rank: int = 0, world_size: int = 1) -> dict:

@@ -2,10 +2,11 @@
 
 import runpy
 
-from conftest import ROOT
 from lightning.pytorch import Trainer
 
 from gan_lightning import GAN, MLPDiscriminator, MLPGenerator
+
+from conftest import ROOT
 
 
 def tiny_gan(**kwargs) -> GAN:

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import ROOT
-from helpers import quiet_trainer, tiny_gan
 
 from gan_lightning import GAN, ConditionalGAN, GANLightningError, MLPDiscriminator, MLPGenerator, MNISTDataModule
 from gan_lightning.checkpoints import class_path, load_model, read_checkpoint
+
+from conftest import ROOT
+from helpers import quiet_trainer, tiny_gan
 
 
 def test_load_model_picks_the_class_the_cli_saved(tiny_runs):

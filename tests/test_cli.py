@@ -8,11 +8,12 @@ import sys
 import pytest
 import torch
 import yaml
-from conftest import CONFIGS, ROOT, data_args, make_fake_mnist, tiny_fit
 
 from gan_lightning import GAN, ConditionalGAN
 from gan_lightning.callbacks import LossProgressBar
 from gan_lightning.cli import build_cli, main
+
+from conftest import CONFIGS, ROOT, data_args, make_fake_mnist, tiny_fit
 
 GAN_CONFIG = str(ROOT / "configs" / "gan.yaml")
 
@@ -204,10 +205,11 @@ def test_more_gpus_than_exist_is_one_line(capsys, fake_mnist, tmp_path, monkeypa
 
 
 def test_conditional_model_on_data_without_labels(fake_mnist):
-    from helpers import quiet_trainer
     from lightning.pytorch import LightningDataModule
 
     from gan_lightning import GANLightningError, MLPDiscriminator, MLPGenerator
+
+    from helpers import quiet_trainer
 
     class ImagesOnly(LightningDataModule):
         def train_dataloader(self):
@@ -281,9 +283,9 @@ def test_ckpt_path_of_another_model_is_refused_before_training(config, says, cap
 
 
 def test_ckpt_path_of_a_python_checkpoint_is_one_line(capsys, fake_mnist, tmp_path, monkeypatch):
-    from helpers import quiet_trainer, tiny_gan
-
     from gan_lightning import MNISTDataModule
+
+    from helpers import quiet_trainer, tiny_gan
 
     monkeypatch.chdir(tmp_path)
     trainer = quiet_trainer(max_epochs=1, limit_train_batches=1, default_root_dir=tmp_path)

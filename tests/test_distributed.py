@@ -11,15 +11,16 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-from conftest import CONFIGS, ROOT
-from dist_helpers import TESTS, ScoreBeforeTraining, assert_ranks_agree, cli_env, ddp_args, free_port, run_cli
-from helpers import quiet_trainer
-from synthetic import write_synthetic_folder
 
 from gan_lightning.callbacks import SampleQuality
 from gan_lightning.checkpoints import load_datamodule, load_model, read_checkpoint
 from gan_lightning.errors import GANLightningError
 from gan_lightning.models._distributed import average_gradients
+
+from conftest import CONFIGS, ROOT
+from dist_helpers import TESTS, ScoreBeforeTraining, assert_ranks_agree, cli_env, ddp_args, free_port, run_cli
+from helpers import quiet_trainer
+from synthetic import write_synthetic_folder
 
 
 def _average_worker(rank: int, world: int, port: int, out, unused: bool) -> None:

@@ -9,14 +9,15 @@ from functools import partial
 
 import pytest
 import torch
-from conftest import CONFIGS, ROOT
-from dist_helpers import cli_env, run_cli
-from helpers import quiet_trainer, script, tiny_gan
 from lightning.pytorch import seed_everything
 from lightning.pytorch.callbacks import ModelCheckpoint
 from torch.optim.lr_scheduler import StepLR
 
 from gan_lightning import GAN, GANLightningError, MLPDiscriminator, MNISTDataModule, Penalty, SampleGrid
+
+from conftest import CONFIGS, ROOT
+from dist_helpers import cli_env, run_cli
+from helpers import quiet_trainer, script, tiny_gan
 
 
 def resumable_run(fake_mnist, ckpt_dir, max_epochs: int, ckpt_path=None) -> tuple[GAN, SampleGrid]:

@@ -7,12 +7,13 @@ import re
 
 import pytest
 import torch
-from conftest import ROOT
 from safetensors.torch import load_file
 
 from gan_lightning import GANLightningError, pretrained
 from gan_lightning.checkpoints import load_model
 from gan_lightning.hub import DIR, available, describe, ship, within_tolerance
+
+from conftest import ROOT
 
 ROW = {"recipe": "tiny", "seed": 0, "fid": 1.5, "is": 2.0, "checkpoint": "x.ckpt", "torch": "2"}
 

@@ -5,12 +5,13 @@ from fractions import Fraction
 
 import pytest
 import torch
-from helpers import quiet_trainer, tiny_gan
 from jsonargparse import ArgumentError
 from lightning.pytorch import Callback
 
 from gan_lightning import GAN, GANLightningError, MNISTDataModule, _internals, errors
 from gan_lightning.cli import build_cli
+
+from helpers import quiet_trainer, tiny_gan
 
 
 def test_lightning_says_when_the_cli_gives_a_module_its_hyperparameters(fake_mnist, monkeypatch):

@@ -5,7 +5,6 @@ for; every bad request one line."""
 import numpy as np
 import pytest
 import torch
-from dist_helpers import run_cli
 from PIL import Image
 
 from gan_lightning.checkpoints import load_model
@@ -13,6 +12,8 @@ from gan_lightning.cli import main
 from gan_lightning.hub import ship
 from gan_lightning.pixels import to_uint8
 from gan_lightning.sampling import sample_grid
+
+from dist_helpers import run_cli
 
 
 def predict(checkpoint, out, *extra) -> dict:

@@ -5,11 +5,12 @@ import json
 import re
 
 import pytest
-from conftest import ROOT
-from helpers import script
 
 from gan_lightning import GANLightningError
 from gan_lightning.cli import build_cli, main
+
+from conftest import ROOT
+from helpers import script
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,6 @@ import torch.multiprocessing as mp
 import torchmetrics
 import yaml
 from ddp_metrics_worker import scores
-from dist_helpers import free_port
-from helpers import quiet_trainer, tiny_gan
 from lightning.pytorch import Callback
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
@@ -21,6 +19,9 @@ from gan_lightning.callbacks.quality import DEFAULT_METRICS
 from gan_lightning.metrics import get_backbone
 from gan_lightning.metrics.features import generated_features
 from gan_lightning.metrics.registry import get_metrics
+
+from dist_helpers import free_port
+from helpers import quiet_trainer, tiny_gan
 
 
 def small(cls, tmp_path, **kwargs):
@@ -224,12 +225,13 @@ def test_two_process_ddp_gives_the_single_process_scores(mnist_300, tmp_path):
 
 def test_the_sample_grid_says_which_generator_drew_it(fake_mnist, tmp_path, monkeypatch):
     import numpy as np
-    from helpers import quiet_trainer, tiny_gan
     from PIL import Image
 
     import gan_lightning.callbacks.sample_grid as sample_grid
     from gan_lightning import MNISTDataModule, SampleGrid
     from gan_lightning.sampling import captioned
+
+    from helpers import quiet_trainer, tiny_gan
 
     captions = []
     monkeypatch.setattr(sample_grid, "captioned", lambda grid, text: captions.append(text) or captioned(grid, text))
@@ -245,9 +247,9 @@ def test_the_sample_grid_says_which_generator_drew_it(fake_mnist, tmp_path, monk
 
 
 def test_the_cost_of_one_evaluation_is_printed_with_how_to_turn_metrics_off(mnist_300, tmp_path, capsys):
-    from helpers import quiet_trainer, tiny_gan
-
     from gan_lightning import MNISTDataModule, SampleQuality
+
+    from helpers import quiet_trainer, tiny_gan
 
     quality = SampleQuality(metrics=["fid"], num_samples=200, batch_size=100, cache_dir=str(tmp_path))
     quiet_trainer(max_epochs=1, limit_train_batches=1, callbacks=[quality]).fit(
@@ -281,9 +283,9 @@ def test_without_every_n_epochs_evaluations_keep_to_a_fifth_of_the_time(monkeypa
 
 
 def test_quality_metrics_empty_trains_without_scoring(fake_mnist, tmp_path, capsys):
-    from conftest import ROOT
-
     from gan_lightning.cli import main
+
+    from conftest import ROOT
 
     main(["fit", "--config", str(ROOT / "configs" / "gan.yaml"), "--data.data_dir", str(fake_mnist),
           "--data.download", "false", "--quality.metrics", "[]", "--trainer.max_epochs", "1",
@@ -296,11 +298,11 @@ def test_quality_metrics_empty_trains_without_scoring(fake_mnist, tmp_path, caps
 
 
 def test_short_epochs_get_a_grid_every_min_seconds_and_at_the_end(fake_mnist, tmp_path, monkeypatch):
-    from helpers import quiet_trainer, tiny_gan
-
     import gan_lightning.callbacks.sample_grid as sample_grid
     from gan_lightning import MNISTDataModule, SampleGrid
     from gan_lightning.errors import GANLightningError
+
+    from helpers import quiet_trainer, tiny_gan
 
     clock = iter(range(0, 10_000, 2))  # every reading of the clock is 2 s later: epochs of about 2 s
     monkeypatch.setattr(sample_grid.time, "monotonic", lambda: next(clock))

@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 import torch
-from synthetic import write_idx
 
 from gan_lightning import GANLightningError, MNISTDataModule
+
+from synthetic import write_idx
 
 
 def first_batch(dm: MNISTDataModule):

@@ -6,11 +6,12 @@ import pickle
 
 import pytest
 import torch
-from images import write_cifar, write_mnist_format
 
 from gan_lightning import GANLightningError
 from gan_lightning.cli import build_cli
 from gan_lightning.data import DATASETS, TorchvisionDataModule
+
+from images import write_cifar, write_mnist_format
 
 
 @pytest.mark.parametrize("dataset, folder", [("fashion_mnist", "FashionMNIST"), ("kmnist", "KMNIST")])

@@ -7,13 +7,14 @@ from unittest import mock
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT
-from images import image_folder, save, stripes
 from PIL import Image
 
 from gan_lightning import GANLightningError, _io
 from gan_lightning.data import ImageFolderDataModule
 from gan_lightning.data.images import read_image
+
+from conftest import ROOT
+from images import image_folder, save, stripes
 
 CPU = torch.device("cpu")
 
@@ -190,9 +191,9 @@ def test_a_val_dir_with_a_class_the_training_folder_lacks(tmp_path):
 
 @pytest.mark.real_data
 def test_real_mnist_written_as_png_reads_back_pixel_for_pixel(real_mnist, tmp_path):
-    from helpers import script
-
     from gan_lightning.data import MNISTDataModule
+
+    from helpers import script
 
     script("export_images.py")["main"](["--data.data_dir", str(real_mnist), "--data.download", "false",
                                         "--splits", "[test]", "--out", str(tmp_path / "png")])

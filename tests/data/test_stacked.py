@@ -5,12 +5,13 @@ import math
 
 import pytest
 import torch
-from conftest import ROOT
 
 from gan_lightning import GANLightningError, StackedMNISTDataModule
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.metrics import get_backbone
 from gan_lightning.metrics.neighbours import mode_count_scores
+
+from conftest import ROOT
 
 
 def test_each_channel_is_an_mnist_digit_and_the_label_reads_the_three(fake_mnist):

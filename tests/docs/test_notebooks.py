@@ -13,6 +13,7 @@ from pathlib import Path
 import jupytext
 import matplotlib
 import pytest
+
 from conftest import ROOT, make_fake_mnist
 
 matplotlib.use("Agg")

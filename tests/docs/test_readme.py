@@ -6,6 +6,7 @@ READMEs stay short."""
 import re
 
 import pytest
+
 from conftest import ROOT
 from helpers import script
 
@@ -41,9 +42,9 @@ def own_images_commands(page: str) -> list[str]:
 def test_the_own_images_commands_run_on_synthetic_data(readme, pet_folder, no_md5, tmp_path, monkeypatch):
     import shlex
 
-    from images import write_cifar, write_mnist_format
-
     from gan_lightning.cli import main as fit
+
+    from images import write_cifar, write_mnist_format
 
     monkeypatch.chdir(tmp_path)
     write_mnist_format(tmp_path / "data", "FashionMNIST", n_train=128, n_test=64)

@@ -11,9 +11,6 @@ import numpy as np
 import pytest
 import scipy.linalg
 import torch
-from dist_helpers import cli_env
-from helpers import tiny_gan
-from synthetic import save_random_inception_weights
 
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.errors import GANLightningError
@@ -35,6 +32,10 @@ from gan_lightning.metrics.cache import CACHE
 from gan_lightning.metrics.evaluation import score_features
 from gan_lightning.metrics.features import Features, eval_mode, extract
 from gan_lightning.pixels import to_uint8
+
+from dist_helpers import cli_env
+from helpers import tiny_gan
+from synthetic import save_random_inception_weights
 
 
 def digits(n: int, seed: int) -> torch.Tensor:

@@ -5,10 +5,11 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import quiet_trainer
 
 from gan_lightning import GANLightningError, InfoGAN, MLPDiscriminator, MLPGenerator, MNISTDataModule
 from gan_lightning.checkpoints import model_class
+
+from helpers import quiet_trainer
 
 
 def infogan(num_codes=4, g_classes=None, d_classes=0, aux_classes=None, **kwargs) -> InfoGAN:

@@ -4,10 +4,11 @@ import sys
 
 import pytest
 import torch
-from helpers import quiet_trainer, tiny_gan
 from lightning.pytorch import Callback
 
 from gan_lightning import GAN, GANLightningError, MLPDiscriminator, MLPGenerator, MNISTDataModule
+
+from helpers import quiet_trainer, tiny_gan
 
 
 class StepRecorder(Callback):

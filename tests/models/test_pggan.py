@@ -5,9 +5,6 @@ then tiny fits)."""
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import ROOT
-from dist_helpers import assert_ranks_agree, ddp_args, run_cli
-from helpers import quiet_trainer
 from lightning.pytorch import Callback, seed_everything
 from lightning.pytorch.callbacks import ModelCheckpoint
 
@@ -17,6 +14,10 @@ from gan_lightning.cli import main
 from gan_lightning.logs import read_metrics
 from gan_lightning.networks import ProgressiveDiscriminator, ProgressiveGenerator
 from gan_lightning.networks.progressive import PixelNorm, fade_in_reals
+
+from conftest import ROOT
+from dist_helpers import assert_ranks_agree, ddp_args, run_cli
+from helpers import quiet_trainer
 
 STAGES = [(0, 1.0), (1, 0.0), (1, 0.5), (1, 1.0), (2, 0.0), (2, 0.5), (2, 1.0)]
 

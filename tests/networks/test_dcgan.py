@@ -4,13 +4,14 @@ import copy
 
 import pytest
 import torch
-from helpers import quiet_trainer
 from torch import nn
 from torch.nn.utils import parametrize
 
 from gan_lightning import GAN, ConditionalGAN, GANLightningError, MNISTDataModule, Penalty
 from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, dcgan_init
 from gan_lightning.objective.penalties import gradient_penalty
+
+from helpers import quiet_trainer
 
 SHAPES = [(1, 28, 28), (3, 28, 28), (1, 32, 32), (3, 32, 32), (3, 64, 64)]
 LABELS = torch.tensor([0, 1, 2, 3])

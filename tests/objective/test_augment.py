@@ -3,12 +3,13 @@ D sees, differentiable, saved and restored with p, the same on every DDP process
 
 import pytest
 import torch
-from dist_helpers import assert_ranks_agree, ddp_args, run_cli
-from helpers import quiet_trainer, tiny_gan
 
 from gan_lightning import GANLightningError, MNISTDataModule
 from gan_lightning.objective import Augment, Augmentation, Ramp
 from gan_lightning.objective.augment import as_augmentation, color, cutout, translation
+
+from dist_helpers import assert_ranks_agree, ddp_args, run_cli
+from helpers import quiet_trainer, tiny_gan
 
 
 def images(n: int = 8, side: int = 16) -> torch.Tensor:
@@ -100,9 +101,9 @@ def test_bad_settings_are_one_sentence(value, match):
 
 
 def test_the_cli_takes_a_preset_name_and_refuses_bad_settings_in_one_line(fake_mnist, tmp_path, capsys):
-    from conftest import ROOT
-
     from gan_lightning.cli import build_cli, main
+
+    from conftest import ROOT
 
     args = ["--config", str(ROOT / "configs" / "gan.yaml"), "--data.data_dir", str(fake_mnist),
             "--data.download", "false",

@@ -5,13 +5,14 @@ import math
 
 import pytest
 import torch
-from helpers import quiet_trainer, tiny_gan
 from torch import nn
 
 from gan_lightning import GANLightningError, MNISTDataModule
 from gan_lightning.objective import AdversarialObjective, Penalty, Ramp
 from gan_lightning.objective.losses import LOSSES
 from gan_lightning.objective.penalties import as_penalties
+
+from helpers import quiet_trainer, tiny_gan
 
 
 class LinearCritic(nn.Module):

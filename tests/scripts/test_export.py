@@ -3,9 +3,10 @@ to PyTorch's images within 1e-4; TorchScript alike."""
 
 import pytest
 import torch
-from helpers import script
 
 from gan_lightning.checkpoints import load_model
+
+from helpers import script
 
 onnxruntime = pytest.importorskip("onnxruntime")  # a test extra: pip install -e ".[test]"
 

@@ -8,8 +8,9 @@ import subprocess
 import pytest
 import torch
 import torchmetrics
-from helpers import script
 from PIL import Image
+
+from helpers import script
 
 FIT_ARGS = "--trainer.limit_train_batches 2 --quality.num_samples 200 --trainer.enable_progress_bar false"
 

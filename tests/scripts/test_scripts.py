@@ -16,14 +16,15 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from conftest import ROOT
-from dist_helpers import cli_env
-from helpers import script
 from PIL import Image
 
 from gan_lightning import GANLightningError
 from gan_lightning.cli import build_cli
 from gan_lightning.metrics import registry
+
+from conftest import ROOT
+from dist_helpers import cli_env
+from helpers import script
 
 # The entry points; runs.py, report.py and synthetic.py are modules the scripts (and tests) import.
 SCRIPTS = sorted(p.name for p in (ROOT / "scripts").glob("*.py") if 'if __name__ == "__main__":' in p.read_text())
