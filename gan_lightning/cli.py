@@ -31,7 +31,7 @@ from torch.utils.data import DataLoader
 import gan_lightning.networks  # noqa: F401  (makes short class names like MLPGenerator resolvable)
 from gan_lightning._internals import CheckpointSettings, PerSubcommandArguments
 from gan_lightning._io import atomic_write
-from gan_lightning.callbacks import LossProgressBar, SampleGrid, SampleQuality
+from gan_lightning.callbacks import LastCheckpoint, LossProgressBar, SampleGrid, SampleQuality
 from gan_lightning.checkpoints import read_checkpoint
 from gan_lightning.configuration import (
     SUBCOMMANDS,
@@ -56,7 +56,8 @@ from gan_lightning.predict import SampleRequests, SampleWriter
 warnings.filterwarnings("ignore", "`isinstance\\(treespec, LeafSpec\\)` is deprecated")
 
 BASE_CONFIG = Path(__file__).resolve().parent / "configs" / "base.yaml"
-DEFAULT_CALLBACKS = {"grid": SampleGrid, "quality": SampleQuality}  # configured under --grid and --quality
+# Configured under --grid, --quality and --last_checkpoint.
+DEFAULT_CALLBACKS = {"grid": SampleGrid, "quality": SampleQuality, "last_checkpoint": LastCheckpoint}
 
 DESCRIPTION = """Train GANs with PyTorch Lightning on MNIST, torchvision datasets or your own images.
 
@@ -177,10 +178,14 @@ class GANLightningCLI(CheckpointSettings, PerSubcommandArguments, LightningCLI):
             configured = [c for c in configured if not isinstance(c, ModelCheckpoint)]
         if self.subcommand == "predict":  # samples, written by the SampleWriter: no grids or metrics
             return super().instantiate_trainer(callbacks=[*configured, config["output"]], **kwargs)
-        # --grid and --quality, unless the config lists its own SampleGrid or quality callbacks (as configs before
-        # them did); a LossProgressBar unless a progress bar is configured or disabled.
+        # --grid, --quality and --last_checkpoint, unless the config lists its own SampleGrid, quality callbacks or
+        # last.ckpt writer (as configs before them did; a ModelCheckpoint named "last"); none of them writes
+        # checkpoints where nothing is saved. A LossProgressBar unless a progress bar is configured or disabled.
+        own = {SampleGrid: lambda c: isinstance(c, SampleGrid), SampleQuality: lambda c: isinstance(c, SampleQuality),
+               LastCheckpoint: lambda c: isinstance(c, ModelCheckpoint) and c.filename == "last"}
         defaults = [config[key] for key, kind in DEFAULT_CALLBACKS.items()
-                    if not any(isinstance(c, kind) for c in configured)]
+                    if not any(own[kind](c) for c in configured)
+                    and not (kind is LastCheckpoint and config.trainer.get("enable_checkpointing") is False)]
         bar = config.trainer.get("enable_progress_bar") is not False and not any(
             isinstance(c, ProgressBar) for c in configured)
         return super().instantiate_trainer(callbacks=[*configured, *defaults, *([LossProgressBar()] if bar else [])],

@@ -93,14 +93,10 @@ def run_one(args, size: int, variant: str, seed: int, backbone, real) -> dict:
         return json.loads(result.read_text())
     config = ROOT / "configs" / f"{args.recipe}.yaml"
     max_steps = args.steps * (load_n_critic(config) + 1)
-    # last.ckpt once, at the end: written after each of the hundreds of tiny epochs (14 MB each for
-    # dcgan_hinge_sn_ema) it would take most of the time.
-    last = {"class_path": "lightning.pytorch.callbacks.ModelCheckpoint",
-            "init_args": {"filename": "last", "enable_version_counter": False, "every_n_train_steps": max_steps}}
     command = ["fit", "--config", str(config), "--seed_everything", str(seed), "--data.data_dir", args.data_dir,
                "--data.train_subset", str(size), "--data.subset_seed", "0", "--model.augment", augment_flag(variant),
                "--trainer.max_epochs", "-1", "--trainer.max_steps", str(max_steps),
-               "--trainer.callbacks", json.dumps([last]),
+               "--last_checkpoint.min_seconds", "1e9",  # last.ckpt once, after the last of hundreds of tiny epochs
                "--quality.metrics", "[]", "--trainer.logger.init_args.save_dir", str(run.parent.parent),
                "--trainer.logger.init_args.name", run.parent.name, "--trainer.logger.init_args.version", run.name,
                *args.fit_args.split()]

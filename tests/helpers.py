@@ -3,6 +3,7 @@
 import runpy
 
 from lightning.pytorch import Trainer
+from lightning.pytorch.callbacks import ModelCheckpoint
 
 from gan_lightning import GAN, MLPDiscriminator, MLPGenerator
 
@@ -19,7 +20,7 @@ def tiny_gan(**kwargs) -> GAN:
 
 def quiet_trainer(**kwargs) -> Trainer:
     callbacks = kwargs.get("callbacks") or []
-    has_checkpoint = any(type(c).__name__ == "ModelCheckpoint" for c in callbacks)
+    has_checkpoint = any(isinstance(c, ModelCheckpoint) for c in callbacks)
     defaults = dict(accelerator="cpu", devices=1, logger=False, enable_checkpointing=has_checkpoint,
                     enable_progress_bar=False, enable_model_summary=False)
     return Trainer(**{**defaults, **kwargs})

@@ -54,7 +54,8 @@ def test_resume_is_bit_exact(fake_mnist, tmp_path):
 def test_sigkill_mid_epoch_keeps_a_loadable_checkpoint_and_resumes(fake_mnist, tmp_path):
     args = ["fit", "--config", str(ROOT / "configs" / "gan.yaml"), "--data.data_dir", str(fake_mnist),
             "--data.download", "false", "--data.batch_size", "8", "--trainer.limit_train_batches", "40",
-            "--trainer.enable_progress_bar", "false", "--quality.num_samples", "200", "--grid.min_seconds", "0"]
+            "--trainer.enable_progress_bar", "false", "--quality.num_samples", "200", "--grid.min_seconds", "0",
+            "--last_checkpoint.min_seconds", "0"]
     proc = subprocess.Popen([sys.executable, "-m", "gan_lightning", *args, "--trainer.max_epochs", "1000"],
                             cwd=tmp_path, env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     run = tmp_path / "runs" / "gan" / "version_0"
