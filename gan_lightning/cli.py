@@ -40,6 +40,7 @@ from gan_lightning.configuration import (
     check_image_shape,
     explain,
     fill_class_counts,
+    module_settings,
     name_runs_after_recipe,
     recipes,
     resume_latest,
@@ -181,10 +182,13 @@ class GANLightningCLI(CheckpointSettings, PerSubcommandArguments, LightningCLI):
         # --grid, --quality and --last_checkpoint, unless the config lists its own SampleGrid, quality callbacks or
         # last.ckpt writer (as configs before them did; a ModelCheckpoint named "last"); none of them writes
         # checkpoints where nothing is saved. A LossProgressBar unless a progress bar is configured or disabled.
-        own = {SampleGrid: lambda c: isinstance(c, SampleGrid), SampleQuality: lambda c: isinstance(c, SampleQuality),
-               LastCheckpoint: lambda c: isinstance(c, ModelCheckpoint) and c.filename == "last"}
+        def stands_for(callback: Any, kind: type) -> bool:
+            if kind is LastCheckpoint:  # any ModelCheckpoint that writes last.ckpt, a LastCheckpoint included
+                return isinstance(callback, ModelCheckpoint) and callback.filename == "last"
+            return isinstance(callback, kind)
+
         defaults = [config[key] for key, kind in DEFAULT_CALLBACKS.items()
-                    if not any(own[kind](c) for c in configured)
+                    if not any(stands_for(c, kind) for c in configured)
                     and not (kind is LastCheckpoint and config.trainer.get("enable_checkpointing") is False)]
         bar = config.trainer.get("enable_progress_bar") is not False and not any(
             isinstance(c, ProgressBar) for c in configured)
@@ -274,7 +278,8 @@ def with_model_of_source(args: ArgsType) -> ArgsType:
         raise GANLightningError(f"gan-lightning {command} needs --ckpt_path (a checkpoint of gan-lightning fit)"
                                 f"{pretrained if command == 'predict' else ''}.")
     elif source["--ckpt_path"] and source["--ckpt_path"] != "last":
-        params = saved_hyperparameters(source["--ckpt_path"])
+        checkpoint = read_checkpoint(source["--ckpt_path"], weights_only=True)  # read once: model and data
+        params = module_settings(checkpoint)
         if "_class_path" not in params:
             raise GANLightningError(f"{source['--ckpt_path']} does not record how to build its model (written "
                                     "outside gan-lightning fit): give its recipe with --config.")
@@ -285,7 +290,7 @@ def with_model_of_source(args: ArgsType) -> ArgsType:
     at = listed.index(command) + 1
     added = ["--model", json.dumps(model)]
     if command != "predict" and source["--ckpt_path"] and not any(a.split("=", 1)[0] == "--data" for a in listed):
-        data = read_checkpoint(source["--ckpt_path"], weights_only=True).get("datamodule_hyper_parameters") or {}
+        data = checkpoint.get("datamodule_hyper_parameters") or {}
         if data.get("_class_path"):
             added += ["--data", json.dumps({"class_path": data["_class_path"], "init_args": {
                 key: value for key, value in data.items() if not key.startswith("_")}})]

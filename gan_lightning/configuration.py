@@ -187,7 +187,12 @@ def resume_latest(config) -> None:
 
 def saved_hyperparameters(path: str) -> dict[str, Any]:
     """The module settings a checkpoint records, in today's terms (older checkpoints' settings upgraded)."""
-    saved = dict(read_checkpoint(path, weights_only=True).get("hyper_parameters") or {})
+    return module_settings(read_checkpoint(path, weights_only=True))
+
+
+def module_settings(checkpoint: dict[str, Any]) -> dict[str, Any]:
+    """:func:`saved_hyperparameters` of a checkpoint already read."""
+    saved = dict(checkpoint.get("hyper_parameters") or {})
     saved.pop("_instantiator", None)
     return upgrade_hyperparameters(saved)
 

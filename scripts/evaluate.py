@@ -19,6 +19,7 @@ import time
 
 import torch
 
+from gan_lightning.checkpoints import load_datamodule, read_checkpoint
 from gan_lightning.cli import build_cli
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.errors import one_line_errors
@@ -92,8 +93,6 @@ def real_floor(args: argparse.Namespace) -> None:
     """Score ``--num-samples`` real training images against the reference split, and print them."""
     data = MNISTDataModule(args.data_dir or "data")
     if args.checkpoint:  # the data the checkpoint was trained on
-        from gan_lightning.checkpoints import load_datamodule, read_checkpoint
-
         data = load_datamodule(read_checkpoint(args.checkpoint), data_dir=args.data_dir) or data
     data.prepare_data()  # downloads MNIST (or the torchvision dataset) when it is missing
     backbone = get_backbone(args.backbone, args.weights_path).to(args.device)
